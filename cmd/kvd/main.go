@@ -1,0 +1,88 @@
+// Command kvd runs the kvd server: flags and an optional redis.conf-style
+// file become a server.Config; everything else lives in package server.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kvd/kvd/server"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	var (
+		configFile string
+		port       int
+		bind       string
+		workers    int
+		pass       string
+		databases  int
+		loglevel   string
+		maxclients int
+	)
+	cmd := &cobra.Command{
+		Use:     "kvd",
+		Short:   "kvd: a Redis-compatible, multithreaded key-value server",
+		Version: server.KvdVersion + " (redis " + server.Version + " compatible)",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := server.DefaultConfig()
+			if configFile != "" {
+				if err := cfg.LoadFile(configFile); err != nil {
+					return err
+				}
+			}
+			// Flags override the file, and only when given.
+			set := func(flag, param, value string) error {
+				if !cmd.Flags().Changed(flag) {
+					return nil
+				}
+				if err := cfg.Set(param, value, false); err != nil {
+					return fmt.Errorf("--%s: %v", flag, err)
+				}
+				return nil
+			}
+			for _, f := range []struct{ flag, param, value string }{
+				{"port", "port", strconv.Itoa(port)},
+				{"bind", "bind", bind},
+				{"workers", "workers", strconv.Itoa(workers)},
+				{"requirepass", "requirepass", pass},
+				{"databases", "databases", strconv.Itoa(databases)},
+				{"loglevel", "loglevel", loglevel},
+				{"maxclients", "maxclients", strconv.Itoa(maxclients)},
+			} {
+				if err := set(f.flag, f.param, f.value); err != nil {
+					return err
+				}
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return server.New(cfg).Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&configFile, "config", "c", "", "redis.conf-style configuration file")
+	f.IntVarP(&port, "port", "p", 6379, "TCP port to listen on")
+	f.StringVar(&bind, "bind", "127.0.0.1", "addresses to listen on (space-separated)")
+	f.IntVar(&workers, "workers", 0, "number of worker goroutines (0 = number of CPUs)")
+	f.StringVar(&pass, "requirepass", "", "password clients must AUTH with")
+	f.IntVar(&databases, "databases", 16, "number of logical databases")
+	f.StringVar(&loglevel, "loglevel", "notice", "debug, verbose, notice or warning")
+	f.IntVar(&maxclients, "maxclients", 10000, "maximum number of connected clients")
+	cmd.SilenceUsage = true
+	return cmd
+}

@@ -1,0 +1,4 @@
+package server
+
+// registerClient registers the client family.
+func registerClient(r *Registry) {}

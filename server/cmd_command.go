@@ -1,0 +1,4 @@
+package server
+
+// registerCommand registers the command family.
+func registerCommand(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerConfig registers the config family.
+func registerConfig(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerDebug registers the debug family.
+func registerDebug(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerServer registers the server family.
+func registerServer(r *Registry) {}

@@ -1,0 +1,608 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvd/kvd/proto"
+	"github.com/kvd/kvd/shard"
+)
+
+// maxBatch bounds how many pipelined commands one batch holds, so that a
+// deep pipeline cannot grow the reply buffers without limit.
+const maxBatch = 1024
+
+// Reply modes (CLIENT REPLY).
+const (
+	replyOn = iota
+	replyOff
+	replySkip
+)
+
+// Conn is one client connection. Its IO goroutine (serve) owns every field
+// not marked otherwise.
+type Conn struct {
+	srv *Server
+	nc  net.Conn
+	id  int64
+	rd  *proto.Reader
+
+	wmu  sync.Mutex // guards writes to nc once async pushes are possible
+	wbuf []byte     // batch output; IO goroutine only
+
+	db        int
+	resp3     bool
+	authed    bool
+	replyMode int
+	noTouch   bool
+	noEvict   bool
+	quit      bool
+	info      ClientInfo
+
+	reqs    []*request    // the current batch; the structs are reused, never moved
+	parts   []shard.Batch // per worker; reused
+	pending int           // requests dispatched but not yet submitted (from reqs[submitted:])
+	subm    int           // index of the first request not yet submitted
+	multi   bool          // the unsubmitted part holds a barrier or gate
+	wg      sync.WaitGroup
+	keyPos  []int
+
+	// Fields other goroutines read (CLIENT LIST, CLIENT KILL, INFO).
+	mu       sync.Mutex // guards name, libName, libVer, lastCmd, flags below
+	name     string
+	libName  string
+	libVer   string
+	lastCmd  string
+	created  time.Time
+	lastSeen atomic.Int64 // Unix ms of the last command
+	dbShared atomic.Int32
+	protoVer atomic.Int32
+	killed   atomic.Bool
+	isMon    atomic.Bool
+
+	// async carries pushes (MONITOR lines, later Pub/Sub) to the writer
+	// goroutine started on first use.
+	async asyncOut
+}
+
+// request is one command of a batch. It is the shard.Job the worker runs.
+type request struct {
+	c       *Conn
+	cmd     *Command
+	args    [][]byte
+	out     proto.Writer
+	ctx     Ctx
+	noReply bool
+	done    bool // reply already written at dispatch (errors, local commands)
+
+	// split execution (multi-worker SplitSum/SplitArray/SplitOK)
+	split     []splitPart
+	keyWorker []int // per key group: index into split
+	left      atomic.Int32
+	start     time.Time
+}
+
+func (s *Server) newConn(nc net.Conn) *Conn {
+	c := &Conn{srv: s, nc: nc, id: s.nextID.Add(1), rd: proto.NewReader(), created: time.Now()}
+	c.rd.MaxBulk = s.cfg.ProtoMaxBulkLen.Load()
+	c.rd.MaxQuery = s.cfg.QueryBufferLimit.Load()
+	c.authed = s.cfg.RequirePass() == ""
+	c.rd.Unauthenticated = !c.authed
+	c.info.ID = c.id
+	c.parts = make([]shard.Batch, s.eng.NumWorkers())
+	c.lastSeen.Store(time.Now().UnixMilli())
+	c.protoVer.Store(2)
+	c.async.c = c
+	return c
+}
+
+// serve is the IO goroutine: read, parse every complete command, dispatch,
+// wait, write once per batch.
+func (c *Conn) serve() {
+	defer c.close()
+	for !c.quit {
+		_, err := c.rd.Fill(c.nc)
+		if c.rd.Buffered() > 0 {
+			if !c.process() {
+				return
+			}
+		}
+		if err != nil {
+			if errors.Is(err, proto.ErrQueryLimit) {
+				c.srv.log.Warn("closing client that exceeded the query buffer limit", "id", c.id, "addr", c.nc.RemoteAddr().String())
+			}
+			return
+		}
+	}
+}
+
+// process runs every complete command in the read buffer. It returns false
+// when the connection must close.
+func (c *Conn) process() bool {
+	for {
+		n := 0
+		var perr error
+		for n < maxBatch && !c.quit {
+			args, err := c.rd.Next()
+			if err != nil {
+				if !errors.Is(err, proto.ErrIncomplete) {
+					perr = err
+				}
+				break
+			}
+			c.dispatch(args)
+			n++
+		}
+		if n > 0 {
+			c.flush()
+			c.writeBatch()
+		}
+		c.rd.Release()
+		if perr != nil {
+			var pe *proto.ProtocolError
+			if errors.As(perr, &pe) {
+				c.writeRaw([]byte("-ERR " + pe.Msg + "\r\n"))
+				c.srv.stats.protoErrors.Add(1)
+			}
+			return false
+		}
+		if n < maxBatch || c.quit {
+			return !c.quit && !c.killed.Load()
+		}
+	}
+}
+
+// nextReq returns a fresh request slot in the batch.
+func (c *Conn) nextReq() *request {
+	// Jobs already queued point at earlier requests, so requests are
+	// individually allocated and only the slice of pointers grows.
+	if len(c.reqs) < cap(c.reqs) {
+		c.reqs = c.reqs[:len(c.reqs)+1]
+		if c.reqs[len(c.reqs)-1] == nil {
+			c.reqs[len(c.reqs)-1] = new(request)
+		}
+	} else {
+		c.reqs = append(c.reqs, new(request))
+	}
+	r := c.reqs[len(c.reqs)-1]
+	r.c = c
+	r.out.Reset()
+	r.out.Resp3 = c.resp3
+	r.noReply = c.replyMode != replyOn
+	if c.replyMode == replySkip {
+		c.replyMode = replyOn
+	}
+	r.done = false
+	return r
+}
+
+// dispatch looks the command up, checks it and either runs it here (local
+// commands and errors) or queues it for its worker(s).
+func (c *Conn) dispatch(args [][]byte) {
+	s := c.srv
+	now := time.Now()
+	c.lastSeen.Store(now.UnixMilli())
+	s.stats.commands.Add(1)
+	r := c.nextReq()
+	r.args = args
+	cmd := s.reg.Lookup(args[0])
+	if cmd == nil {
+		r.reject(unknownCommand(args))
+		return
+	}
+	if cmd.IsContainer() && len(args) >= 2 {
+		sub := cmd.Sub(args[1])
+		if sub == nil {
+			r.reject("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(cmd.Name) + " HELP.")
+			return
+		}
+		cmd = sub
+	}
+	r.cmd = cmd
+	if !cmd.CheckArity(len(args)) {
+		r.reject(WrongArgs(cmd.Name))
+		return
+	}
+	if !c.authed && cmd.Flags&NoAuth == 0 {
+		r.reject(ErrNoAuth)
+		return
+	}
+	if s.monitors.Load() > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
+		s.feedMonitors(c, args, now)
+	}
+	c.mu.Lock()
+	c.lastCmd = cmd.Name
+	c.mu.Unlock()
+	if s.paused(cmd) {
+		c.flush()
+		s.waitUnpaused(cmd)
+	}
+	if cmd.Flags&Local != 0 {
+		// A local command sees the effects of every earlier command of
+		// the batch: submit and wait first (no-op when nothing is queued).
+		c.flush()
+		r.done = true
+		s.callLocal(cmd, c, r)
+		return
+	}
+	c.route(r)
+}
+
+// reject answers r with an error without running it.
+func (r *request) reject(msg string) {
+	r.out.Error(msg)
+	r.done = true
+	r.c.srv.stats.rejected.Add(1)
+	r.c.srv.countError(msg)
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(truncate(string(args[0]), 128))
+	b.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		if b.Len() >= 128+len("ERR unknown command '', with args beginning with: ")+len(args[0]) {
+			break
+		}
+		b.WriteString("'")
+		b.WriteString(truncate(string(a), 128))
+		b.WriteString("' ")
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// route queues r on the worker(s) owning its keys.
+func (c *Conn) route(r *request) {
+	s := c.srv
+	e := s.eng
+	cmd := r.cmd
+	r.ctx = Ctx{Args: r.args, W: &r.out, Client: &c.info, Srv: s, req: r}
+	r.ctx.DB = e.DB(nil, c.db)
+	r.ctx.DB.NoTouch = c.noTouch
+
+	if cmd.Flags&AllWorkers != 0 || (cmd.FirstKey == 0 && cmd.Keys == nil) {
+		c.queueBarrier(r, nil)
+		return
+	}
+	sm := e.SlotMap()
+	var keys [][]byte
+	c.keyPos = c.keyPos[:0]
+	if cmd.Keys != nil {
+		keys = cmd.Keys(r.args)
+	} else {
+		c.keyPos = cmd.KeyPositions(r.args, c.keyPos)
+	}
+	nkeys := len(c.keyPos)
+	if cmd.Keys != nil {
+		nkeys = len(keys)
+	}
+	keyAt := func(i int) []byte {
+		if keys != nil {
+			return keys[i]
+		}
+		return r.args[c.keyPos[i]]
+	}
+	if nkeys == 0 {
+		c.queueBarrier(r, nil)
+		return
+	}
+	w0 := int(sm.Owner[shard.KeySlot(keyAt(0))])
+	same := true
+	for i := 1; i < nkeys && same; i++ {
+		same = int(sm.Owner[shard.KeySlot(keyAt(i))]) == w0
+	}
+	if same {
+		c.parts[w0].Jobs = append(c.parts[w0].Jobs, r)
+		return
+	}
+	workers := make([]int, 0, 4)
+	for i := 0; i < nkeys; i++ {
+		w := int(sm.Owner[shard.KeySlot(keyAt(i))])
+		found := false
+		for _, x := range workers {
+			found = found || x == w
+		}
+		if !found {
+			workers = append(workers, w)
+		}
+	}
+	if cmd.Split != NoSplit && cmd.Keys == nil {
+		c.queueSplit(r, sm, workers)
+		return
+	}
+	c.queueBarrier(r, workers)
+}
+
+// queueBarrier queues r as one barrier on the given workers (all when nil):
+// the last to arrive runs the command with every held worker's data.
+func (c *Conn) queueBarrier(r *request, workers []int) {
+	e := c.srv.eng
+	if workers == nil {
+		workers = make([]int, e.NumWorkers())
+		for i := range workers {
+			workers[i] = i
+		}
+	}
+	b := shard.NewBarrier(len(workers), r.Run)
+	for _, w := range workers {
+		c.parts[w].Jobs = append(c.parts[w].Jobs, b)
+	}
+	c.multi = true
+}
+
+// flush submits every queued part, one hand-off per worker, and waits.
+func (c *Conn) flush() {
+	e := c.srv.eng
+	n := 0
+	for i := range c.parts {
+		if len(c.parts[i].Jobs) > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	c.wg.Add(n)
+	if c.multi {
+		e.LockMulti()
+	}
+	for i := range c.parts {
+		if p := &c.parts[i]; len(p.Jobs) > 0 {
+			p.Done = &c.wg
+			e.Worker(i).Submit(p)
+		}
+	}
+	if c.multi {
+		e.UnlockMulti()
+	}
+	c.wg.Wait()
+	for i := range c.parts {
+		clear(c.parts[i].Jobs)
+		c.parts[i].Jobs = c.parts[i].Jobs[:0]
+	}
+	c.multi = false
+}
+
+// writeBatch writes the replies of the batch in request order, in one write.
+func (c *Conn) writeBatch() {
+	c.wbuf = c.wbuf[:0]
+	for _, r := range c.reqs {
+		if !r.noReply {
+			c.wbuf = append(c.wbuf, r.out.B...)
+		}
+		if cap(r.out.B) > 64<<10 {
+			r.out.B = nil // do not keep a big reply's buffer
+		}
+		r.args = nil
+		r.ctx = Ctx{}
+		r.cmd = nil
+	}
+	c.reqs = c.reqs[:0]
+	if len(c.wbuf) > 0 {
+		c.writeRaw(c.wbuf)
+	}
+	if cap(c.wbuf) > 1<<20 {
+		c.wbuf = nil
+	}
+}
+
+func (c *Conn) writeRaw(b []byte) {
+	if c.async.started.Load() {
+		c.async.push(b)
+		return
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		c.nc.Close()
+	}
+}
+
+// Run executes r on worker w (single-worker commands and barriers).
+func (r *request) Run(w *shard.Worker) {
+	r.ctx.Worker = w
+	r.ctx.DB = w.Engine().DB(w, r.ctx.DB.Index())
+	r.ctx.DB.NoTouch = r.c.noTouch
+	r.c.srv.call(r.cmd, &r.ctx)
+}
+
+// splitPart is one worker's share of a split command.
+type splitPart struct {
+	r      *request
+	worker int
+	groups []int // argument index of each key group this part handles
+	out    proto.Writer
+	ends   []int // SplitArray: end offset in out of each group's element
+	sum    int64
+	gate   *shard.Gate
+}
+
+func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
+	cmd := r.cmd
+	if cap(r.split) < len(workers) {
+		r.split = make([]splitPart, len(workers))
+	}
+	r.split = r.split[:len(workers)]
+	gate := shard.NewGate(len(workers))
+	for i, w := range workers {
+		p := &r.split[i]
+		p.r, p.worker, p.gate, p.sum = r, w, gate, 0
+		p.groups, p.ends = p.groups[:0], p.ends[:0]
+		p.out.Reset()
+		p.out.Resp3 = r.out.Resp3
+	}
+	r.keyWorker = r.keyWorker[:0]
+	for i := cmd.FirstKey; i < len(r.args); i += cmd.Step {
+		w := int(sm.Owner[shard.KeySlot(r.args[i])])
+		for j := range r.split {
+			if r.split[j].worker == w {
+				r.split[j].groups = append(r.split[j].groups, i)
+				r.keyWorker = append(r.keyWorker, j)
+				break
+			}
+		}
+	}
+	r.left.Store(int32(len(workers)))
+	r.start = time.Now()
+	for i := range r.split {
+		c.parts[r.split[i].worker].Jobs = append(c.parts[r.split[i].worker].Jobs, &r.split[i])
+	}
+	c.multi = true
+}
+
+// Run executes one part after every part's worker has reached the gate; the
+// last part to finish merges the reply.
+func (p *splitPart) Run(w *shard.Worker) {
+	p.gate.Arrive()
+	r := p.r
+	cmd := r.cmd
+	x := Ctx{Args: r.args, W: &p.out, Worker: w, Client: &r.c.info, Srv: r.c.srv, req: r}
+	x.DB = w.Engine().DB(w, r.ctx.DB.Index())
+	x.DB.NoTouch = r.c.noTouch
+	for _, i := range p.groups {
+		end := i + cmd.Step
+		if end > len(r.args) {
+			end = len(r.args)
+		}
+		p.sum += cmd.KeyFn(&x, r.args[i], r.args[i+1:end])
+		p.ends = append(p.ends, len(p.out.B))
+	}
+	if r.left.Add(-1) == 0 {
+		r.merge()
+	}
+}
+
+func (r *request) merge() {
+	switch r.cmd.Split {
+	case SplitSum:
+		var total int64
+		for i := range r.split {
+			total += r.split[i].sum
+		}
+		r.out.Int(total)
+	case SplitOK:
+		r.out.OK()
+	case SplitArray:
+		r.out.Array(len(r.keyWorker))
+		cursor := make([]int, len(r.split)) // group index within each part
+		for _, j := range r.keyWorker {
+			p := &r.split[j]
+			k := cursor[j]
+			start := 0
+			if k > 0 {
+				start = p.ends[k-1]
+			}
+			r.out.Raw(p.out.B[start:p.ends[k]])
+			cursor[j]++
+		}
+	}
+	r.c.srv.recordCall(r.cmd, time.Since(r.start), false, r)
+}
+
+func (c *Conn) close() {
+	c.flush()
+	c.async.stop()
+	c.nc.Close()
+	c.srv.removeConn(c)
+}
+
+// asyncOut queues pushes for a connection and writes them from its own
+// goroutine, so that a slow client never blocks the pusher. The queue is
+// bounded by the output buffer limit; a client over it is disconnected.
+type asyncOut struct {
+	c       *Conn
+	started atomic.Bool
+	mu      sync.Mutex // guards buf, closed
+	buf     []byte
+	closed  bool
+	kick    chan struct{}
+	done    chan struct{}
+}
+
+// start switches the connection to asynchronous writes.
+func (a *asyncOut) start() {
+	if a.started.Load() {
+		return
+	}
+	a.kick = make(chan struct{}, 1)
+	a.done = make(chan struct{})
+	a.started.Store(true)
+	go a.loop()
+}
+
+func (a *asyncOut) push(b []byte) bool {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return false
+	}
+	limit := a.c.srv.cfg.OutputBufferLimit.Load()
+	if limit > 0 && int64(len(a.buf)+len(b)) > limit {
+		a.closed = true
+		a.mu.Unlock()
+		a.c.srv.log.Warn("closing client over its output buffer limit", "id", a.c.id)
+		a.c.srv.stats.outputLimitKills.Add(1)
+		a.c.killed.Store(true)
+		a.c.nc.Close()
+		return false
+	}
+	a.buf = append(a.buf, b...)
+	a.mu.Unlock()
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (a *asyncOut) loop() {
+	defer close(a.done)
+	var out []byte
+	for range a.kick {
+		a.mu.Lock()
+		out, a.buf = a.buf, out[:0]
+		closed := a.closed
+		a.mu.Unlock()
+		if len(out) > 0 {
+			if _, err := a.c.nc.Write(out); err != nil {
+				a.c.nc.Close()
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+func (a *asyncOut) stop() {
+	if !a.started.Load() {
+		return
+	}
+	a.mu.Lock()
+	wasClosed := a.closed
+	a.closed = true
+	a.mu.Unlock()
+	if !wasClosed {
+		select {
+		case a.kick <- struct{}{}:
+		default:
+		}
+	}
+	select {
+	case <-a.done:
+	case <-time.After(time.Second):
+	}
+}
+
+var _ io.Writer = (*net.TCPConn)(nil)

@@ -1,0 +1,249 @@
+package shard
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config sets up an Engine.
+type Config struct {
+	Workers   int                      // number of worker goroutines, >= 1
+	Databases int                      // number of logical databases, >= 1
+	Clock     func() int64             // Unix milliseconds; nil means the wall clock
+	Logger    *slog.Logger             // nil means slog.Default()
+	OnExpire  func(db int, key string) // called on the worker when a key expires
+}
+
+// SlotMap is an immutable snapshot of which worker owns each slot. A new
+// map with a higher Epoch is published whenever ownership changes.
+type SlotMap struct {
+	Epoch uint64
+	Owner [NumSlots]uint16
+}
+
+// Engine is the sharded keyspace and its workers.
+type Engine struct {
+	slots   [NumSlots]*Slot
+	workers []*Worker
+	slotmap atomic.Pointer[SlotMap]
+
+	// multiMu orders the submission of batches that contain Barriers, so
+	// that every worker sees barriers in the same relative order.
+	multiMu sync.Mutex
+
+	// Clock returns Unix milliseconds. Tests inject their own.
+	Clock    func() int64
+	OnExpire func(db int, key string)
+	log      *slog.Logger
+
+	databases int
+	// ActiveExpire switches the periodic expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
+	ActiveExpire atomic.Bool
+
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// New builds an engine with cfg.Workers workers owning the slots round-robin.
+// Call Start to run the workers.
+func New(cfg Config) *Engine {
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
+	}
+	if cfg.Databases < 1 {
+		cfg.Databases = 16
+	}
+	e := &Engine{
+		Clock:     cfg.Clock,
+		OnExpire:  cfg.OnExpire,
+		log:       cfg.Logger,
+		databases: cfg.Databases,
+		stop:      make(chan struct{}),
+	}
+	if e.Clock == nil {
+		e.Clock = func() int64 { return time.Now().UnixMilli() }
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	e.ActiveExpire.Store(true)
+	for i := 0; i < cfg.Workers; i++ {
+		e.workers = append(e.workers, newWorker(e, i))
+	}
+	m := &SlotMap{Epoch: 1}
+	for s := range e.slots {
+		owner := s % cfg.Workers
+		e.slots[s] = &Slot{dbs: make([]*table, cfg.Databases), owner: owner}
+		m.Owner[s] = uint16(owner)
+		e.workers[owner].owned = append(e.workers[owner].owned, s)
+	}
+	e.slotmap.Store(m)
+	return e
+}
+
+// Start runs the worker goroutines and the active-expiry ticker (hz cycles
+// per second; 0 disables the ticker).
+func (e *Engine) Start(hz int) {
+	for _, w := range e.workers {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			w.loop()
+		}()
+	}
+	if hz > 0 {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.expireTicker(time.Second / time.Duration(hz))
+		}()
+	}
+}
+
+// Close stops the workers after they drain what is queued.
+func (e *Engine) Close() {
+	e.stopOnce.Do(func() { close(e.stop) })
+	e.wg.Wait()
+}
+
+// Databases is the number of logical databases.
+func (e *Engine) Databases() int { return e.databases }
+
+// NumWorkers is the number of workers.
+func (e *Engine) NumWorkers() int { return len(e.workers) }
+
+// Worker returns worker i.
+func (e *Engine) Worker(i int) *Worker { return e.workers[i] }
+
+// Workers returns all workers.
+func (e *Engine) Workers() []*Worker { return e.workers }
+
+// SlotMap returns the current slot→worker map. It is immutable.
+func (e *Engine) SlotMap() *SlotMap { return e.slotmap.Load() }
+
+// WorkerOf returns the worker that owns the slot of key.
+func (e *Engine) WorkerOf(key []byte) int {
+	return int(e.slotmap.Load().Owner[KeySlot(key)])
+}
+
+// LockMulti and UnlockMulti bracket the submission of every batch of a
+// pipeline that contains a Barrier (see the package comment).
+func (e *Engine) LockMulti()   { e.multiMu.Lock() }
+func (e *Engine) UnlockMulti() { e.multiMu.Unlock() }
+
+// Barrier is a job placed in the queue of every worker a multi-worker
+// command touches. The last worker to reach it runs Fn while the others
+// wait; then all continue. Fn may touch the slots of every held worker.
+type Barrier struct {
+	pending atomic.Int32
+	release chan struct{}
+	Fn      func(w *Worker)
+}
+
+// NewBarrier returns a barrier for n workers.
+func NewBarrier(n int, fn func(w *Worker)) *Barrier {
+	b := &Barrier{release: make(chan struct{}), Fn: fn}
+	b.pending.Store(int32(n))
+	return b
+}
+
+// Run is called by each held worker.
+func (b *Barrier) Run(w *Worker) {
+	if b.pending.Add(-1) != 0 {
+		<-b.release
+		return
+	}
+	defer close(b.release)
+	b.Fn(w)
+}
+
+// Do runs fn on every worker at once, atomically with respect to all other
+// commands, and waits for it. For keyless commands that need a consistent
+// view of the whole keyspace (FLUSHALL, SWAPDB, DBSIZE from tests).
+func (e *Engine) Do(fn func(w *Worker)) {
+	var wg sync.WaitGroup
+	b := NewBarrier(len(e.workers), fn)
+	e.LockMulti()
+	for _, w := range e.workers {
+		wg.Add(1)
+		w.Submit(&Batch{Jobs: []Job{b}, Done: &wg})
+	}
+	e.UnlockMulti()
+	wg.Wait()
+}
+
+// AllSlots lists every slot number, for functions holding every worker.
+var AllSlots = func() []int {
+	s := make([]int, NumSlots)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}()
+
+// SwapDB exchanges databases a and b in every slot. The caller must hold
+// every worker (inside Do or an all-worker Barrier).
+func (e *Engine) SwapDB(a, b int) {
+	for _, s := range e.slots {
+		s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	}
+}
+
+func (e *Engine) expireTicker(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if !e.ActiveExpire.Load() {
+				continue
+			}
+			for _, w := range e.workers {
+				if w.expirePending.CompareAndSwap(false, true) {
+					w.Submit(&Batch{Jobs: []Job{expireJob{}}})
+				}
+			}
+		}
+	}
+}
+
+// RunExpireCycle runs one active-expiry cycle on every worker and waits
+// (tests use it with an injected clock instead of sleeping).
+func (e *Engine) RunExpireCycle() {
+	var wg sync.WaitGroup
+	for _, w := range e.workers {
+		wg.Add(1)
+		w.Submit(&Batch{Jobs: []Job{expireJob{}}, Done: &wg})
+	}
+	wg.Wait()
+}
+
+// Gate is a rendezvous of n workers: Arrive blocks until all n have
+// arrived. Split commands use it so that their parallel parts observe one
+// instant: no worker runs anything else between the gate opening and its
+// part.
+type Gate struct {
+	pending atomic.Int32
+	open    chan struct{}
+}
+
+// NewGate returns a gate for n arrivals.
+func NewGate(n int) *Gate {
+	g := &Gate{open: make(chan struct{})}
+	g.pending.Store(int32(n))
+	return g
+}
+
+// Arrive blocks until every worker has arrived.
+func (g *Gate) Arrive() {
+	if g.pending.Add(-1) == 0 {
+		close(g.open)
+		return
+	}
+	<-g.open
+}
