@@ -204,7 +204,7 @@ func (c *Conn) dispatch(args [][]byte) {
 		cmd = sub
 	}
 	r.cmd = cmd
-	if !cmd.CheckArity(len(args)) {
+	if !cmd.CheckArity(len(args)) || (cmd.Split != NoSplit && cmd.Step > 1 && (len(args)-cmd.FirstKey)%cmd.Step != 0) {
 		r.reject(WrongArgs(cmd.Name))
 		return
 	}

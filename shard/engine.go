@@ -81,6 +81,9 @@ func New(cfg Config) *Engine {
 		e.workers[owner].owned = append(e.workers[owner].owned, s)
 	}
 	e.slotmap.Store(m)
+	for _, w := range e.workers {
+		w.nOwned.Store(int32(len(w.owned)))
+	}
 	return e
 }
 

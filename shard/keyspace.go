@@ -153,6 +153,17 @@ func (d *DB) Len(slots []int) int {
 	return n
 }
 
+// VolatileLen counts the keys with an expiry in the given slots.
+func (d *DB) VolatileLen(slots []int) int {
+	n := 0
+	for _, s := range slots {
+		if t := d.e.slots[s].dbs[d.idx]; t != nil {
+			n += len(t.vol)
+		}
+	}
+	return n
+}
+
 // ForEach calls fn for every live key of the database in slot s until fn
 // returns false. fn must not add or delete keys of that slot. It reports
 // whether the walk ran to the end.

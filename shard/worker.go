@@ -59,6 +59,7 @@ type Worker struct {
 	wake   chan struct{}
 
 	owned    []int // slots this worker owns; worker-local
+	nOwned   atomic.Int32
 	drainNow int64 // clock reading at the start of the current drain
 
 	expireCursor  int
@@ -80,6 +81,10 @@ func (w *Worker) Engine() *Engine { return w.e }
 // Owned returns the slots the worker owns. Only the worker itself (or a
 // function holding it through a barrier) may call it.
 func (w *Worker) Owned() []int { return w.owned }
+
+// NumOwned is the number of slots the worker owns, readable from any
+// goroutine.
+func (w *Worker) NumOwned() int { return int(w.nOwned.Load()) }
 
 // QueueLen is the number of batches waiting.
 func (w *Worker) QueueLen() int {

@@ -74,6 +74,12 @@ func Workers(n int) func(*server.Config) {
 	}
 }
 
+// Clock injects a clock (Unix milliseconds) into the keyspace, so expiry
+// tests move time instead of sleeping.
+func Clock(now func() int64) func(*server.Config) {
+	return func(c *server.Config) { c.Clock = now }
+}
+
 // Client returns a go-redis client speaking RESP protocol 2 or 3.
 func (s *Server) Client(protocol int) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, Protocol: protocol, DisableIndentity: true})
