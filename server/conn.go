@@ -2,8 +2,10 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -426,6 +428,7 @@ type splitPart struct {
 	ends   []int // SplitArray: end offset in out of each group's element
 	sum    int64
 	gate   *shard.Gate
+	failed string // a KeyFn panic, turned into the command's error reply
 }
 
 func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
@@ -466,24 +469,43 @@ func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
 func (p *splitPart) Run(w *shard.Worker) {
 	p.gate.Arrive()
 	r := p.r
-	cmd := r.cmd
 	x := Ctx{Args: r.args, W: &p.out, Worker: w, Client: &r.c.info, Srv: r.c.srv, req: r}
 	x.DB = w.Engine().DB(w, r.ctx.DB.Index())
 	x.DB.NoTouch = r.c.noTouch
-	for _, i := range p.groups {
-		end := i + cmd.Step
-		if end > len(r.args) {
-			end = len(r.args)
-		}
-		p.sum += cmd.KeyFn(&x, r.args[i], r.args[i+1:end])
-		p.ends = append(p.ends, len(p.out.B))
-	}
+	p.runKeys(&x)
 	if r.left.Add(-1) == 0 {
 		r.merge()
 	}
 }
 
+// runKeys runs KeyFn over the part's key groups. A panic is logged and
+// recorded: the part still reaches the merge, so no partner waits forever.
+func (p *splitPart) runKeys(x *Ctx) {
+	r := p.r
+	cmd := r.cmd
+	defer func() {
+		if v := recover(); v != nil {
+			r.c.srv.log.Error("command panicked", "command", cmd.Name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			p.failed = "ERR internal error in '" + cmd.Name + "': " + fmt.Sprint(v)
+		}
+	}()
+	p.failed = ""
+	for _, i := range p.groups {
+		end := min(i+cmd.Step, len(r.args))
+		p.sum += cmd.KeyFn(x, r.args[i], r.args[i+1:end])
+		p.ends = append(p.ends, len(p.out.B))
+	}
+}
+
 func (r *request) merge() {
+	for i := range r.split {
+		if msg := r.split[i].failed; msg != "" {
+			r.out.Error(msg)
+			r.c.srv.countError(msg)
+			r.c.srv.recordCall(r.cmd, time.Since(r.start), true, r)
+			return
+		}
+	}
 	switch r.cmd.Split {
 	case SplitSum:
 		var total int64

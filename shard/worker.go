@@ -148,23 +148,27 @@ func (w *Worker) loop() {
 	}
 }
 
-func (w *Worker) runBatch(b *Batch) (n int) {
+func (w *Worker) runBatch(b *Batch) int {
+	for _, j := range b.Jobs {
+		w.runJob(j)
+	}
+	if b.Done != nil {
+		b.Done.Done()
+	}
+	return len(b.Jobs)
+}
+
+// runJob runs one job. Jobs recover their own panics (a command's bug
+// becomes its error reply); reaching the recover here is a bug in the job
+// plumbing, and the worker logs it and goes on with the next job so that
+// the batch's submitter and any barrier partners are still released.
+func (w *Worker) runJob(j Job) {
 	defer func() {
 		if v := recover(); v != nil {
-			// Jobs recover their own panics; reaching here is a bug in
-			// the job plumbing. Keep the worker alive and release the
-			// submitter.
 			w.e.log.Error("BUG: worker job panicked", "worker", w.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
-		if b.Done != nil {
-			b.Done.Done()
-		}
 	}()
-	for _, j := range b.Jobs {
-		j.Run(w)
-		n++
-	}
-	return n
+	j.Run(w)
 }
 
 type expireJob struct{}
