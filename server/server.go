@@ -182,6 +182,15 @@ func (s *Server) accept(nc net.Conn) {
 		}
 	}
 	s.clientsMu.Lock()
+	select {
+	case <-s.shutdown:
+		// Close has already swept the clients; do not register one it
+		// would never close.
+		s.clientsMu.Unlock()
+		nc.Close()
+		return
+	default:
+	}
 	if int64(len(s.clients)) >= s.cfg.MaxClients.Load() {
 		s.clientsMu.Unlock()
 		s.stats.rejectedConns.Add(1)
