@@ -199,3 +199,54 @@ func (d *DB) Flush(slots []int) {
 		d.e.slots[s].dbs[d.idx] = nil
 	}
 }
+
+// RandomKey returns a random live key of the database among the given slots
+// (RANDOMKEY), or false when there is none. rnd(n) must return a number in
+// [0, n). Expired keys it meets are reclaimed (and counted as expired), as
+// Redis's dbRandomKey does; after many misses it reclaims every expired key
+// of the slots once, so a keyspace of mostly expired keys cannot make it
+// spin.
+func (d *DB) RandomKey(slots []int, rnd func(n int) int) (string, bool) {
+	now := d.Now()
+	for tries := 0; ; tries++ {
+		total := d.Len(slots)
+		if total == 0 {
+			return "", false
+		}
+		if tries == 100 {
+			for _, s := range slots {
+				if t := d.e.slots[s].dbs[d.idx]; t != nil {
+					for k, o := range t.m {
+						if o.Expire != 0 && o.Expire <= now {
+							d.expire(t, k)
+						}
+					}
+				}
+			}
+			continue
+		}
+		r := rnd(total)
+		for _, s := range slots {
+			t := d.e.slots[s].dbs[d.idx]
+			if t == nil {
+				continue
+			}
+			if r >= len(t.m) {
+				r -= len(t.m)
+				continue
+			}
+			for k, o := range t.m {
+				if r > 0 {
+					r--
+					continue
+				}
+				if o.Expire != 0 && o.Expire <= now {
+					d.expire(t, k)
+					break
+				}
+				return k, true
+			}
+			break
+		}
+	}
+}

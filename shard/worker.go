@@ -149,13 +149,14 @@ func (w *Worker) loop() {
 }
 
 func (w *Worker) runBatch(b *Batch) int {
+	n := len(b.Jobs) // read before Done: the submitter reuses b once released
 	for _, j := range b.Jobs {
 		w.runJob(j)
 	}
 	if b.Done != nil {
 		b.Done.Done()
 	}
-	return len(b.Jobs)
+	return n
 }
 
 // runJob runs one job. Jobs recover their own panics (a command's bug
