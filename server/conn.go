@@ -66,6 +66,7 @@ type Conn struct {
 	protoVer atomic.Int32
 	killed   atomic.Bool
 	isMon    atomic.Bool
+	cs       clientState // published by other families for CLIENT LIST/KILL/UNBLOCK (cmd_client.go)
 
 	// async carries pushes (MONITOR lines, later Pub/Sub) to the writer
 	// goroutine started on first use.
@@ -129,7 +130,7 @@ func (c *Conn) process() bool {
 	for {
 		n := 0
 		var perr error
-		for n < maxBatch && !c.quit {
+		for n < maxBatch && !c.quit && !c.killed.Load() { // CLIENT KILL: run nothing more
 			args, err := c.rd.Next()
 			if err != nil {
 				if !errors.Is(err, proto.ErrIncomplete) {
@@ -215,7 +216,7 @@ func (c *Conn) dispatch(args [][]byte) {
 		return
 	}
 	if s.monitors.Load() > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
-		s.feedMonitors(c, args, now)
+		s.feedMonitors(c, redactSecrets(cmd, args), now) // AUTH/HELLO secrets: "(redacted)"
 	}
 	c.mu.Lock()
 	c.lastCmd = cmd.Name
@@ -223,6 +224,10 @@ func (c *Conn) dispatch(args [][]byte) {
 	if s.paused(cmd) {
 		c.flush()
 		s.waitUnpaused(cmd)
+		if c.killed.Load() { // killed by CLIENT KILL while held: never run
+			r.done = true
+			return
+		}
 	}
 	if cmd.Flags&Local != 0 {
 		// A local command sees the effects of every earlier command of
@@ -240,6 +245,9 @@ func (r *request) reject(msg string) {
 	r.out.Error(msg)
 	r.done = true
 	r.c.srv.stats.rejected.Add(1)
+	if r.cmd != nil {
+		r.cmd.stats.rejected.Add(1) // INFO commandstats rejected_calls
+	}
 	r.c.srv.countError(msg)
 }
 
