@@ -145,18 +145,24 @@ func (rd *Reader) Next() ([][]byte, error) {
 
 func (rd *Reader) multibulk() ([][]byte, error) {
 	data := rd.buf[rd.r:rd.w]
-	nl := bytes.IndexByte(data, '\n')
-	if nl < 0 {
+	cr := lineEnd(data, '\r')
+	if cr < 0 {
 		if len(data) > MaxInline {
 			return nil, protoErr("too big mbulk count string")
 		}
 		return nil, ErrIncomplete
 	}
-	n, ok := parseInt(data[1:trimCR(data, nl)])
-	if !ok || n > maxMultibulk || (rd.Unauthenticated && n > MaxUnauthArgs) {
+	if cr+1 >= len(data) {
+		return nil, ErrIncomplete // the byte after '\r' is skipped unchecked, as in Redis
+	}
+	n, ok := parseInt(data[1:cr])
+	if !ok || n > maxMultibulk {
 		return nil, protoErr("invalid multibulk length")
 	}
-	pos := nl + 1
+	if rd.Unauthenticated && n > MaxUnauthArgs {
+		return nil, protoErr("unauthenticated multibulk length")
+	}
+	pos := cr + 2
 	if n <= 0 {
 		rd.r += pos
 		return nil, nil
@@ -166,25 +172,35 @@ func (rd *Reader) multibulk() ([][]byte, error) {
 		if pos >= len(data) {
 			return rd.incomplete(start)
 		}
-		if data[pos] != '$' {
-			rd.argv = rd.argv[:start]
-			return nil, protoErr("expected '$', got '" + string(data[pos]) + "'")
-		}
-		nl = bytes.IndexByte(data[pos:], '\n')
-		if nl < 0 {
+		cr = lineEnd(data[pos:], '\r')
+		if cr < 0 {
 			if len(data)-pos > MaxInline {
 				rd.argv = rd.argv[:start]
 				return nil, protoErr("too big bulk count string")
 			}
 			return rd.incomplete(start)
 		}
-		nl += pos
-		blen, ok := parseInt(data[pos+1 : trimCR(data, nl)])
-		if !ok || blen < 0 || blen > rd.MaxBulk || (rd.Unauthenticated && blen > MaxUnauthBulk) {
+		cr += pos
+		if cr+1 >= len(data) {
+			return rd.incomplete(start)
+		}
+		if c := data[pos]; c != '$' {
+			rd.argv = rd.argv[:start]
+			if c == '\r' || c == '\n' {
+				c = ' ' // Redis never puts a line break in an error reply
+			}
+			return nil, protoErr("expected '$', got '" + string([]byte{c}) + "'")
+		}
+		blen, ok := parseInt(data[pos+1 : cr])
+		if !ok || blen < 0 || blen > rd.MaxBulk {
 			rd.argv = rd.argv[:start]
 			return nil, protoErr("invalid bulk length")
 		}
-		pos = nl + 1
+		if rd.Unauthenticated && blen > MaxUnauthBulk {
+			rd.argv = rd.argv[:start]
+			return nil, protoErr("unauthenticated bulk length")
+		}
+		pos = cr + 2
 		if int64(len(data)-pos) < blen+2 {
 			return rd.incomplete(start)
 		}
@@ -208,34 +224,54 @@ func trimCR(data []byte, nl int) int {
 	return nl
 }
 
+// lineEnd returns the index of the first c in b, or -1 when there is none
+// or a NUL byte comes first: Redis finds line ends with strchr on its query
+// buffer, which stops at NUL, so a line holding a NUL never completes (it
+// ends as "too big ..." once the buffer passes MaxInline).
+func lineEnd(b []byte, c byte) int {
+	i := bytes.IndexByte(b, c)
+	if i < 0 || bytes.IndexByte(b[:i], 0) >= 0 {
+		return -1
+	}
+	return i
+}
+
 // parseInt parses a decimal int64 as Redis's string2ll does for protocol
-// lengths: optional '-', digits only, no leading '+', no spaces.
+// lengths: optional '-', then "0" alone or digits without a leading zero;
+// no '+', no spaces, at most 20 bytes.
 func parseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
-	neg := false
-	if b[0] == '-' {
-		neg = true
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
 	}
-	var n int64
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	const limit = 1 << 63 // magnitude of math.MinInt64
+	var v uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if n > (1<<63-1-int64(c-'0'))/10 {
+		d := uint64(c - '0')
+		if v > (limit-d)/10 {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		v = v*10 + d
 	}
 	if neg {
-		n = -n
+		return -int64(v), true // v == 1<<63 wraps to MinInt64, as wanted
 	}
-	return n, true
+	if v > limit-1 {
+		return 0, false
+	}
+	return int64(v), true
 }
 
 // inline parses one inline command line, splitting it like Redis's
@@ -243,7 +279,7 @@ func parseInt(b []byte) (int64, bool) {
 // done in place: the result is never longer than its source.
 func (rd *Reader) inline() ([][]byte, error) {
 	data := rd.buf[rd.r:rd.w]
-	nl := bytes.IndexByte(data, '\n')
+	nl := lineEnd(data, '\n')
 	if nl < 0 {
 		if len(data) > MaxInline {
 			return nil, protoErr("too big inline request")
@@ -264,8 +300,12 @@ func (rd *Reader) inline() ([][]byte, error) {
 
 // SplitArgs splits line as sdssplitargs does, appending the arguments to dst.
 // Quoted arguments are unescaped in place, so line is modified and the
-// appended slices alias it. It reports false on unbalanced quotes.
+// appended slices alias it. It reports false on unbalanced quotes. Like
+// sdssplitargs, which reads a C string, it stops at a NUL byte.
 func SplitArgs(line []byte, dst [][]byte) ([][]byte, bool) {
+	if z := bytes.IndexByte(line, 0); z >= 0 {
+		line = line[:z]
+	}
 	i := 0
 	for {
 		for i < len(line) && isSpace(line[i]) {

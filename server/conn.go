@@ -437,6 +437,7 @@ type splitPart struct {
 	sum    int64
 	gate   *shard.Gate
 	failed string // a KeyFn panic, turned into the command's error reply
+	ctx    Ctx    // the part's context; a field so that it is not allocated per call
 }
 
 func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
@@ -477,10 +478,11 @@ func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
 func (p *splitPart) Run(w *shard.Worker) {
 	p.gate.Arrive()
 	r := p.r
-	x := Ctx{Args: r.args, W: &p.out, Worker: w, Client: &r.c.info, Srv: r.c.srv, req: r}
-	x.DB = w.Engine().DB(w, r.ctx.DB.Index())
-	x.DB.NoTouch = r.c.noTouch
-	p.runKeys(&x)
+	p.ctx = Ctx{Args: r.args, W: &p.out, Worker: w, Client: &r.c.info, Srv: r.c.srv, req: r}
+	p.ctx.DB = w.Engine().DB(w, r.ctx.DB.Index())
+	p.ctx.DB.NoTouch = r.c.noTouch
+	p.runKeys(&p.ctx)
+	p.ctx = Ctx{} // keep no reference to the batch's arguments
 	if r.left.Add(-1) == 0 {
 		r.merge()
 	}
