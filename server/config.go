@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -32,12 +33,16 @@ type Config struct {
 	SlowlogSlower     atomic.Int64 // microseconds; <0 disables
 	SlowlogMaxLen     atomic.Int64
 	LatencyThreshold  atomic.Int64 // milliseconds; 0 disables
+	LatencyTracking   atomic.Bool  // latency-tracking: per-command latency histograms
 
 	// Clock, when set, replaces the wall clock of the keyspace (tests).
 	Clock func() int64
 	// Logger receives the server's logs.
 	Logger   *slog.Logger
 	LogLevel *slog.LevelVar
+	// File is the absolute path of the configuration file LoadFile read
+	// first ("" when none): INFO config_file, CONFIG REWRITE.
+	File string
 
 	mu     sync.Mutex // guards values and the string fields below
 	values map[string]string
@@ -91,7 +96,8 @@ var params = []*param{
 	{name: "slowlog-log-slower-than", kind: kInt, def: "10000", min: -1, max: 1 << 62, apply: func(c *Config, v string) { c.SlowlogSlower.Store(atoi(v)) }},
 	{name: "slowlog-max-len", kind: kInt, def: "128", min: 0, max: 1 << 31, apply: func(c *Config, v string) { c.SlowlogMaxLen.Store(atoi(v)) }},
 	{name: "latency-monitor-threshold", kind: kInt, def: "0", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.LatencyThreshold.Store(atoi(v)) }},
-	{name: "latency-tracking", kind: kBool, def: "yes"},
+	{name: "latency-tracking", kind: kBool, def: "yes", apply: func(c *Config, v string) { c.LatencyTracking.Store(v == "yes") }},
+	{name: "latency-tracking-info-percentiles", kind: kSpecial, def: "50 99 99.9"},
 	{name: "maxmemory", kind: kMemory, def: "0", min: 0, max: 1 << 62},
 	{name: "maxmemory-policy", kind: kEnum, def: "noeviction", enum: []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
 	{name: "maxmemory-samples", kind: kInt, def: "5", min: 1, max: 64},
@@ -119,7 +125,7 @@ var params = []*param{
 	{name: "enable-debug-command", kind: kEnum, def: "yes", enum: []string{"no", "yes", "local"}, immutable: true},
 	// Encoding thresholds: accepted and reported so tools can read and set
 	// them; kvd's encodings follow them where it has a compact form.
-	{name: "hash-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-entries"}},
+	{name: "hash-max-listpack-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-entries"}},
 	{name: "hash-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-value"}},
 	{name: "list-max-listpack-size", kind: kInt, def: "-2", min: -5, max: 1 << 62, aliases: []string{"list-max-ziplist-size"}},
 	{name: "list-compress-depth", kind: kInt, def: "0", min: 0, max: 1 << 31},
@@ -299,6 +305,9 @@ func (p *param) canonical(v string) (string, error) {
 		if p.name == "client-output-buffer-limit" {
 			return canonicalOutputLimit(v)
 		}
+		if p.name == "latency-tracking-info-percentiles" {
+			return parsePercentiles(v)
+		}
 		if p.name == "save" {
 			f := strings.Fields(v)
 			if len(f)%2 != 0 {
@@ -409,6 +418,11 @@ func slogLevel(v string) slog.Level {
 // LoadFile reads a redis.conf-style file: one "directive arg ..." per line,
 // '#' comments, quoted arguments as in redis.conf. Errors name the line.
 func (c *Config) LoadFile(name string) error {
+	if c.File == "" {
+		if abs, err := filepath.Abs(name); err == nil {
+			c.File = abs
+		}
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return err

@@ -211,7 +211,9 @@ func (c *Conn) dispatch(args [][]byte) {
 		r.reject(WrongArgs(cmd.Name))
 		return
 	}
-	if !c.authed && cmd.Flags&NoAuth == 0 {
+	// Like Redis, whether the default user needs a password is checked per
+	// command: CONFIG SET requirepass "" lets waiting clients through.
+	if !c.authed && cmd.Flags&NoAuth == 0 && s.cfg.RequirePass() != "" {
 		r.reject(ErrNoAuth)
 		return
 	}

@@ -80,6 +80,7 @@ type serverStats struct {
 	errMu            sync.Mutex // guards errs
 	errs             map[string]int64
 	errTotal         atomic.Int64
+	admin            adminState // INFO sampler, memory peak, SHUTDOWN hook (info.go)
 }
 
 type cmdStats struct {
@@ -87,6 +88,7 @@ type cmdStats struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	hist     atomic.Pointer[latencyHist] // latency-tracking histogram, made on first call (slowlog.go)
 }
 
 // New builds a server from cfg (nil means defaults).
@@ -336,6 +338,7 @@ func (s *Server) recordCall(cmd *Command, d time.Duration, failed bool, r *reque
 		s.slowlog.maybeAdd(s, cmd, us, r)
 	}
 	s.latency.maybeAdd(s.cfg, cmd, d)
+	s.recordLatency(cmd, us)
 }
 
 // countError records an error reply by its prefix (errorstats).
