@@ -35,6 +35,10 @@ type Config struct {
 	LatencyThreshold  atomic.Int64 // milliseconds; 0 disables
 	LatencyTracking   atomic.Bool  // latency-tracking: per-command latency histograms
 
+	// Enc holds the encoding thresholds the type families read on every
+	// write (OBJECT ENCODING follows them, as in Redis).
+	Enc EncodingLimits
+
 	// Clock, when set, replaces the wall clock of the keyspace (tests).
 	Clock func() int64
 	// Logger receives the server's logs.
@@ -48,6 +52,19 @@ type Config struct {
 	values map[string]string
 	pass   string
 	bind   []string
+}
+
+// EncodingLimits are the *-max-listpack-* / *-max-intset-* thresholds.
+type EncodingLimits struct {
+	HashMaxListpackEntries atomic.Int64
+	HashMaxListpackValue   atomic.Int64
+	ListMaxListpackSize    atomic.Int64
+	SetMaxIntsetEntries    atomic.Int64
+	SetMaxListpackEntries  atomic.Int64
+	SetMaxListpackValue    atomic.Int64
+	ZSetMaxListpackEntries atomic.Int64
+	ZSetMaxListpackValue   atomic.Int64
+	HLLSparseMaxBytes      atomic.Int64
 }
 
 // param describes one configuration parameter.
@@ -125,16 +142,16 @@ var params = []*param{
 	{name: "enable-debug-command", kind: kEnum, def: "yes", enum: []string{"no", "yes", "local"}, immutable: true},
 	// Encoding thresholds: accepted and reported so tools can read and set
 	// them; kvd's encodings follow them where it has a compact form.
-	{name: "hash-max-listpack-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-entries"}},
-	{name: "hash-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-value"}},
-	{name: "list-max-listpack-size", kind: kInt, def: "-2", min: -5, max: 1 << 62, aliases: []string{"list-max-ziplist-size"}},
+	{name: "hash-max-listpack-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackEntries.Store(atoi(v)) }},
+	{name: "hash-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackValue.Store(atoi(v)) }},
+	{name: "list-max-listpack-size", kind: kInt, def: "-2", min: -5, max: 1 << 62, aliases: []string{"list-max-ziplist-size"}, apply: func(c *Config, v string) { c.Enc.ListMaxListpackSize.Store(atoi(v)) }},
 	{name: "list-compress-depth", kind: kInt, def: "0", min: 0, max: 1 << 31},
-	{name: "set-max-intset-entries", kind: kInt, def: "512", min: 0, max: 1 << 62},
-	{name: "set-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62},
-	{name: "set-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62},
-	{name: "zset-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-entries"}},
-	{name: "zset-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-value"}},
-	{name: "hll-sparse-max-bytes", kind: kMemory, def: "3000", min: 0, max: 1 << 62},
+	{name: "set-max-intset-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxIntsetEntries.Store(atoi(v)) }},
+	{name: "set-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxListpackEntries.Store(atoi(v)) }},
+	{name: "set-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxListpackValue.Store(atoi(v)) }},
+	{name: "zset-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackEntries.Store(atoi(v)) }},
+	{name: "zset-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackValue.Store(atoi(v)) }},
+	{name: "hll-sparse-max-bytes", kind: kMemory, def: "3000", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.HLLSparseMaxBytes.Store(atoi(v)) }},
 	{name: "stream-node-max-bytes", kind: kMemory, def: "4096", min: 0, max: 1 << 62},
 	{name: "stream-node-max-entries", kind: kInt, def: "100", min: 0, max: 1 << 62},
 }

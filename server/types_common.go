@@ -1,0 +1,32 @@
+package server
+
+import "github.com/kvd/kvd/shard"
+
+// lookupKind finds key for a command of one type family. It returns
+// (nil, true) when the key does not exist, (o, true) when it holds kind,
+// and writes WRONGTYPE and returns (nil, false) when it holds another kind.
+// read selects read semantics (hit/miss accounting and access time).
+func lookupKind(x *Ctx, key []byte, kind shard.Kind, read bool) (*shard.Object, bool) {
+	var o *shard.Object
+	if read {
+		o = x.DB.LookupRead(key)
+	} else {
+		o = x.DB.Lookup(key)
+	}
+	if o != nil && o.Kind != kind {
+		x.W.Error(ErrWrongType)
+		return nil, false
+	}
+	return o, true
+}
+
+// collection is what every non-string value structure can report.
+type collection interface{ Len() int }
+
+// deleteIfEmpty removes key when its collection became empty: Redis never
+// keeps an empty hash, list, set or sorted set.
+func deleteIfEmpty(x *Ctx, key []byte, o *shard.Object) {
+	if c, ok := o.Val.(collection); ok && c.Len() == 0 {
+		x.DB.Delete(key)
+	}
+}
