@@ -131,6 +131,12 @@ func registerAll(r *Registry) {
 	registerDebug(r)
 	registerStrings(r)
 	registerKeys(r)
+	registerHash(r)
+	registerList(r)
+	registerSet(r)
+	registerZSet(r)
+	registerBitmap(r)
+	registerHLL(r)
 }
 
 // Engine exposes the keyspace engine (tests, benchmarks).

@@ -1,0 +1,4 @@
+package server
+
+// registerBitmap registers the bitmap family.
+func registerBitmap(r *Registry) {}

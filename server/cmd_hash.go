@@ -1,0 +1,4 @@
+package server
+
+// registerHash registers the hash family.
+func registerHash(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerHLL registers the hll family.
+func registerHLL(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerList registers the list family.
+func registerList(r *Registry) {}

@@ -1,0 +1,4 @@
+package server
+
+// registerSet registers the set family.
+func registerSet(r *Registry) {}

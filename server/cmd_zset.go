@@ -1,0 +1,4 @@
+package server
+
+// registerZSet registers the zset family.
+func registerZSet(r *Registry) {}
