@@ -122,7 +122,7 @@ var params = []*param{
 	{name: "appendonly", kind: kBool, def: "no"},
 	{name: "appendfsync", kind: kEnum, def: "everysec", enum: []string{"always", "everysec", "no"}},
 	{name: "save", kind: kSpecial, def: ""},
-	{name: "dir", kind: kString, def: "."},
+	{name: "dir", kind: kSpecial, def: "."},
 	{name: "dbfilename", kind: kString, def: "dump.rdb"},
 	{name: "appendfilename", kind: kString, def: "appendonly.aof", immutable: true},
 	{name: "daemonize", kind: kBool, def: "no", immutable: true},
@@ -336,6 +336,18 @@ func (p *param) canonical(v string) (string, error) {
 				}
 			}
 			return strings.Join(f, " "), nil
+		}
+		if p.name == "dir" {
+			// Reported absolute, as Redis does after its chdir. kvd does
+			// not chdir: in-process servers (tests) share one process.
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return "", err
+			}
+			if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+				return "", fmt.Errorf("No such file or directory")
+			}
+			return abs, nil
 		}
 		return strings.Join(strings.Fields(v), " "), nil
 	}

@@ -217,7 +217,11 @@ func (c *Conn) dispatch(args [][]byte) {
 		r.reject(ErrNoAuth)
 		return
 	}
-	if s.monitors.Load() > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
+	// MONITOR sees worker commands as they are queued; local commands
+	// (SELECT changes the db it shows) after they ran, as Redis feeds
+	// monitors from call().
+	monitored := s.monitors.Load() > 0 && cmd.Flags&(SkipMonitor|Admin) == 0
+	if monitored && cmd.Flags&Local == 0 {
 		s.feedMonitors(c, redactSecrets(cmd, args), now) // AUTH/HELLO secrets: "(redacted)"
 	}
 	c.mu.Lock()
@@ -237,6 +241,9 @@ func (c *Conn) dispatch(args [][]byte) {
 		c.flush()
 		r.done = true
 		s.callLocal(cmd, c, r)
+		if monitored {
+			s.feedMonitors(c, redactSecrets(cmd, args), now)
+		}
 		return
 	}
 	c.route(r)

@@ -116,6 +116,7 @@ func New(cfg *Config) *Server {
 		Databases: cfg.Databases,
 		Clock:     cfg.Clock,
 		Logger:    s.log,
+		Hz:        func() int { return int(cfg.Hz.Load()) },
 	})
 	registerAll(s.reg)
 	return s

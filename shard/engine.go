@@ -14,6 +14,9 @@ type Config struct {
 	Clock     func() int64             // Unix milliseconds; nil means the wall clock
 	Logger    *slog.Logger             // nil means slog.Default()
 	OnExpire  func(db int, key string) // called on the worker when a key expires
+	// Hz, when set, is read before every active-expiry tick, so that
+	// CONFIG SET hz takes effect at once.
+	Hz func() int
 }
 
 // SlotMap is an immutable snapshot of which worker owns each slot. A new
@@ -39,6 +42,7 @@ type Engine struct {
 	log      *slog.Logger
 
 	databases int
+	hz        func() int
 	// ActiveExpire switches the periodic expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
 
@@ -61,6 +65,7 @@ func New(cfg Config) *Engine {
 		OnExpire:  cfg.OnExpire,
 		log:       cfg.Logger,
 		databases: cfg.Databases,
+		hz:        cfg.Hz,
 		stop:      make(chan struct{}),
 	}
 	if e.Clock == nil {
@@ -196,22 +201,27 @@ func (e *Engine) SwapDB(a, b int) {
 }
 
 func (e *Engine) expireTicker(every time.Duration) {
-	t := time.NewTicker(every)
+	t := time.NewTimer(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			if !e.ActiveExpire.Load() {
-				continue
-			}
+		}
+		if e.ActiveExpire.Load() {
 			for _, w := range e.workers {
 				if w.expirePending.CompareAndSwap(false, true) {
 					w.Submit(&Batch{Jobs: []Job{expireJob{}}})
 				}
 			}
 		}
+		if e.hz != nil {
+			if hz := e.hz(); hz > 0 {
+				every = time.Second / time.Duration(hz)
+			}
+		}
+		t.Reset(every)
 	}
 }
 
