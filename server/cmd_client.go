@@ -214,10 +214,11 @@ func (a *asyncOut) pending() int {
 // writer (MONITOR, Pub/Sub).
 func (c *Conn) appendInfo(b []byte, self *Conn, now time.Time) []byte {
 	c.mu.Lock()
-	name, lastCmd, noEvict, noTouch := c.name, c.lastCmd, c.noEvict, c.noTouch
+	name, noEvict, noTouch := c.name, c.noEvict, c.noTouch
 	c.mu.Unlock()
-	if lastCmd == "" {
-		lastCmd = "NULL"
+	lastCmd := "NULL"
+	if cmd := c.lastCmd.Load(); cmd != nil {
+		lastCmd = cmd.Name
 	}
 	var qbuf, argvMem int64
 	if c == self && len(c.reqs) > 0 {

@@ -54,12 +54,17 @@ type Conn struct {
 	wg      sync.WaitGroup
 	keyPos  []int
 
+	// Per-batch bookkeeping: one clock reading and one counter update per
+	// batch instead of per command.
+	batchNow  time.Time
+	batchCmds int64
+
 	// Fields other goroutines read (CLIENT LIST, CLIENT KILL, INFO).
-	mu       sync.Mutex // guards name, libName, libVer, lastCmd, flags below
+	mu       sync.Mutex // guards name, libName, libVer, flags below
 	name     string
 	libName  string
 	libVer   string
-	lastCmd  string
+	lastCmd  atomic.Pointer[Command] // last command dispatched (CLIENT LIST cmd=)
 	created  time.Time
 	lastSeen atomic.Int64 // Unix ms of the last command
 	dbShared atomic.Int32
@@ -130,6 +135,8 @@ func (c *Conn) process() bool {
 	for {
 		n := 0
 		var perr error
+		c.batchNow = time.Now()
+		c.lastSeen.Store(c.batchNow.UnixMilli())
 		for n < maxBatch && !c.quit && !c.killed.Load() { // CLIENT KILL: run nothing more
 			args, err := c.rd.Next()
 			if err != nil {
@@ -140,6 +147,10 @@ func (c *Conn) process() bool {
 			}
 			c.dispatch(args)
 			n++
+		}
+		if c.batchCmds > 0 {
+			c.srv.stats.commands.Add(c.batchCmds)
+			c.batchCmds = 0
 		}
 		if n > 0 {
 			c.flush()
@@ -188,9 +199,8 @@ func (c *Conn) nextReq() *request {
 // commands and errors) or queues it for its worker(s).
 func (c *Conn) dispatch(args [][]byte) {
 	s := c.srv
-	now := time.Now()
-	c.lastSeen.Store(now.UnixMilli())
-	s.stats.commands.Add(1)
+	now := c.batchNow
+	c.batchCmds++
 	r := c.nextReq()
 	r.args = args
 	cmd := s.reg.Lookup(args[0])
@@ -224,9 +234,7 @@ func (c *Conn) dispatch(args [][]byte) {
 	if monitored && cmd.Flags&Local == 0 {
 		s.feedMonitors(c, redactSecrets(cmd, args), now) // AUTH/HELLO secrets: "(redacted)"
 	}
-	c.mu.Lock()
-	c.lastCmd = cmd.Name
-	c.mu.Unlock()
+	c.lastCmd.Store(cmd)
 	if s.paused(cmd) {
 		c.flush()
 		s.waitUnpaused(cmd)
