@@ -155,7 +155,7 @@ func (rd *Reader) multibulk() ([][]byte, error) {
 	if cr+1 >= len(data) {
 		return nil, ErrIncomplete // the byte after '\r' is skipped unchecked, as in Redis
 	}
-	n, ok := parseInt(data[1:cr])
+	n, ok := ParseInt(data[1:cr])
 	if !ok || n > maxMultibulk {
 		return nil, protoErr("invalid multibulk length")
 	}
@@ -191,7 +191,7 @@ func (rd *Reader) multibulk() ([][]byte, error) {
 			}
 			return nil, protoErr("expected '$', got '" + string([]byte{c}) + "'")
 		}
-		blen, ok := parseInt(data[pos+1 : cr])
+		blen, ok := ParseInt(data[pos+1 : cr])
 		if !ok || blen < 0 || blen > rd.MaxBulk {
 			rd.argv = rd.argv[:start]
 			return nil, protoErr("invalid bulk length")
@@ -236,10 +236,10 @@ func lineEnd(b []byte, c byte) int {
 	return i
 }
 
-// parseInt parses a decimal int64 as Redis's string2ll does for protocol
-// lengths: optional '-', then "0" alone or digits without a leading zero;
+// ParseInt parses a decimal int64 exactly as Redis's string2ll does (protocol
+// lengths, and every strict integer argument): optional '-', then "0" alone or digits without a leading zero;
 // no '+', no spaces, at most 20 bytes.
-func parseInt(b []byte) (int64, bool) {
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}

@@ -383,14 +383,14 @@ func TestProtoReaderParseInt(t *testing.T) {
 		"-9223372036854775808": -1 << 63,
 	}
 	for s, want := range good {
-		if n, ok := parseInt([]byte(s)); !ok || n != want {
-			t.Errorf("parseInt(%q) = %d, %v", s, n, ok)
+		if n, ok := ParseInt([]byte(s)); !ok || n != want {
+			t.Errorf("ParseInt(%q) = %d, %v", s, n, ok)
 		}
 	}
 	for _, s := range []string{"", "-", "-0", "00", "01", "+1", " 1", "1 ", "1a", "9223372036854775808",
 		"-9223372036854775809", "18446744073709551616", "99999999999999999999", "-00000000000000000001"} {
-		if n, ok := parseInt([]byte(s)); ok {
-			t.Errorf("parseInt(%q) = %d, want invalid", s, n)
+		if n, ok := ParseInt([]byte(s)); ok {
+			t.Errorf("ParseInt(%q) = %d, want invalid", s, n)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func cmdClientList(c *Conn, args [][]byte, w *proto.Writer) {
 		}
 	case len(args) > 3 && strings.EqualFold(string(args[2]), "id"):
 		for _, a := range args[3:] {
-			id, ok := connAtoi(a)
+			id, ok := strictInt64(a)
 			if !ok {
 				w.Error("ERR Invalid client ID")
 				return
@@ -332,7 +332,7 @@ func cmdClientKill(c *Conn, args [][]byte, w *proto.Writer) {
 			val := string(args[i+1])
 			switch opt {
 			case "id":
-				v, ok := connAtoi(args[i+1])
+				v, ok := strictInt64(args[i+1])
 				if !ok || v < 1 {
 					w.Error("ERR client-id should be greater than 0")
 					return
@@ -549,7 +549,7 @@ func cmdClientPause(c *Conn, args [][]byte, w *proto.Writer) {
 			return
 		}
 	}
-	ms, ok := connAtoi(args[2])
+	ms, ok := strictInt64(args[2])
 	if !ok {
 		w.Error("ERR timeout is not an integer or out of range")
 		return
@@ -587,7 +587,7 @@ func cmdClientUnblock(c *Conn, args [][]byte, w *proto.Writer) {
 			return
 		}
 	}
-	id, ok := connAtoi(args[2])
+	id, ok := strictInt64(args[2])
 	if !ok {
 		w.Error(ErrNotInteger)
 		return

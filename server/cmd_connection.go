@@ -51,7 +51,7 @@ func cmdQuit(c *Conn, args [][]byte, w *proto.Writer) {
 }
 
 func cmdSelect(c *Conn, args [][]byte, w *proto.Writer) {
-	id, ok := connAtoi(args[1])
+	id, ok := strictInt64(args[1])
 	switch {
 	case !ok:
 		w.Error(ErrNotInteger)
@@ -132,7 +132,7 @@ func cmdHello(c *Conn, args [][]byte, w *proto.Writer) {
 	var ver int64
 	next := 1
 	if len(args) >= 2 {
-		v, ok := connAtoi(args[1])
+		v, ok := strictInt64(args[1])
 		if !ok {
 			w.Error("ERR Protocol version is not an integer or out of range")
 			return
@@ -276,45 +276,3 @@ func redactInPlace(name string, args [][]byte) {
 // run at dispatch, right after their request was added to the batch.
 func (c *Conn) curReq() *request { return c.reqs[len(c.reqs)-1] }
 
-// connAtoi parses a decimal int64 exactly as Redis's string2ll: no
-// spaces, no '+', no leading zeros, no "-0", no overflow.
-func connAtoi(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		neg, i = true, 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		d := b[i]
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(d-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}

@@ -90,48 +90,10 @@ func keysLookupNoTouch(x *Ctx, key []byte) *shard.Object {
 	return o
 }
 
-// keysParseInt parses a signed 64-bit decimal exactly as Redis's string2ll:
-// no sign but '-', no leading zeros, no spaces, no overflow.
-func keysParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // keysParseDBIndex parses a database index like Redis's
 // getIntFromObjectOrReply: a string2ll number within the C int range.
 func keysParseDBIndex(b []byte) (int, bool) {
-	v, ok := keysParseInt(b)
+	v, ok := strictInt64(b)
 	if !ok || v < math.MinInt32 || v > math.MaxInt32 {
 		return 0, false
 	}
@@ -216,7 +178,7 @@ func expireGeneric(x *Ctx, name string, relative, seconds bool) {
 		x.W.Error("ERR GT and LT options at the same time are not compatible")
 		return
 	}
-	when, ok := keysParseInt(x.Args[2])
+	when, ok := strictInt64(x.Args[2])
 	if !ok {
 		x.W.Error(ErrNotInteger)
 		return
@@ -544,7 +506,7 @@ func cmdScan(x *Ctx) {
 		more := len(x.Args) - i
 		switch {
 		case opt == "count" && more >= 2:
-			n, ok := keysParseInt(x.Args[i+1])
+			n, ok := strictInt64(x.Args[i+1])
 			if !ok {
 				x.W.Error(ErrNotInteger)
 				return
@@ -680,7 +642,7 @@ func stringEncoding(o *shard.Object) string {
 }
 
 func isCanonicalInt(b []byte) bool {
-	_, ok := keysParseInt(b)
+	_, ok := strictInt64(b)
 	return ok
 }
 
@@ -721,7 +683,7 @@ func cmdObjectRefcount(x *Ctx) {
 		return
 	}
 	if o.Kind == shard.KindString && stringEncoding(o) == "int" {
-		v, _ := keysParseInt(o.Str)
+		v, _ := strictInt64(o.Str)
 		policy := x.Srv.keysPolicy()
 		maxmem, _ := x.Srv.cfg.Get("maxmemory")
 		shared := maxmem == "0" || !(strings.Contains(policy, "lru") || strings.Contains(policy, "lfu"))

@@ -1,6 +1,10 @@
 package server
 
-import "math"
+import (
+	"math"
+
+	"github.com/kvd/kvd/proto"
+)
 
 // The one option parser of the string family: SET's NX|XX, GET and
 // EX|PX|EXAT|PXAT|KEEPTTL, and GETEX's EX|PX|EXAT|PXAT|PERSIST, as Redis 7.0's
@@ -138,52 +142,7 @@ func setExpireAt(flags setOptFlags, arg []byte, now int64) (int64, setExpireErr)
 // strictInt64 parses a decimal integer exactly as Redis's string2ll: an
 // optional '-', no '+', no spaces, no leading zeros ("0" alone is fine, "-0"
 // and "01" are not), and it must fit in 64 bits.
-func strictInt64(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i := 0
-	neg := b[0] == '-'
-	if neg {
-		if n == 1 {
-			return 0, false
-		}
-		i = 1
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		d := uint64(c - '0')
-		if v > math.MaxUint64-d {
-			return 0, false
-		}
-		v += d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func strictInt64(b []byte) (int64, bool) { return proto.ParseInt(b) }
 
 // optIs reports whether b equals the lower-case ASCII word s, ignoring
 // case, without allocating.
