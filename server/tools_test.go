@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvd/kvd/server/servertest"
 )
@@ -33,7 +35,9 @@ func TestToolsRedisCli(t *testing.T) {
 	host, port := hostPort(s.Addr)
 	run := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(cli, append([]string{"-h", host, "-p", port}, args...)...).CombinedOutput()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, cli, append([]string{"-h", host, "-p", port}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
 		}
@@ -59,7 +63,9 @@ func TestToolsRedisCli(t *testing.T) {
 		}
 	}
 	// Piped input exercises redis-cli's pipelined mode against kvd.
-	cmd := exec.Command(cli, "-h", host, "-p", port)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cli, "-h", host, "-p", port)
 	cmd.Stdin = strings.NewReader("SET piped 1\nGET piped\nDEL piped\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "OK\n1\n1" {
@@ -72,8 +78,11 @@ func TestToolsRedisBenchmark(t *testing.T) {
 	s := servertest.Start(t, servertest.Workers(2))
 	host, port := hostPort(s.Addr)
 	for _, pipeline := range []string{"1", "16"} {
-		out, err := exec.Command(bench, "-h", host, "-p", port, "-r", "100000",
+		// Bounded: redis-benchmark spins forever if its server goes away.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		out, err := exec.CommandContext(ctx, bench, "-h", host, "-p", port, "-r", "100000",
 			"-t", "ping,set,get,incr,mset", "-n", "2000", "-c", "8", "-P", pipeline, "-q").CombinedOutput()
+		cancel()
 		if err != nil {
 			t.Fatalf("redis-benchmark -P %s: %v\n%s", pipeline, err, out)
 		}
