@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 
@@ -32,6 +33,7 @@ func newRootCmd() *cobra.Command {
 		databases  int
 		loglevel   string
 		maxclients int
+		cpuprofile string
 	)
 	cmd := &cobra.Command{
 		Use:     "kvd",
@@ -68,6 +70,19 @@ func newRootCmd() *cobra.Command {
 					return err
 				}
 			}
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer func() {
+					pprof.StopCPUProfile()
+					f.Close()
+				}()
+			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -83,6 +98,7 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&databases, "databases", 16, "number of logical databases")
 	f.StringVar(&loglevel, "loglevel", "notice", "debug, verbose, notice or warning")
 	f.IntVar(&maxclients, "maxclients", 10000, "maximum number of connected clients")
+	f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file until shutdown (performance work)")
 	cmd.SilenceUsage = true
 	return cmd
 }
