@@ -18,12 +18,14 @@ import (
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	if err := newRootCmd(serve).Execute(); err != nil {
 		os.Exit(1)
 	}
 }
 
-func newRootCmd() *cobra.Command {
+// newRootCmd builds the CLI; run receives the effective configuration
+// (tests pass their own run to check how flags and file combine).
+func newRootCmd(run func(cfg *server.Config, cpuprofile string) error) *cobra.Command {
 	var (
 		configFile string
 		port       int
@@ -70,23 +72,7 @@ func newRootCmd() *cobra.Command {
 					return err
 				}
 			}
-			if cpuprofile != "" {
-				f, err := os.Create(cpuprofile)
-				if err != nil {
-					return err
-				}
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer func() {
-					pprof.StopCPUProfile()
-					f.Close()
-				}()
-			}
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return server.New(cfg).Run(ctx)
+			return run(cfg, cpuprofile)
 		},
 	}
 	f := cmd.Flags()
@@ -101,4 +87,25 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file until shutdown (performance work)")
 	cmd.SilenceUsage = true
 	return cmd
+}
+
+// serve runs the server until SIGINT/SIGTERM or SHUTDOWN.
+func serve(cfg *server.Config, cpuprofile string) error {
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.New(cfg).Run(ctx)
 }
