@@ -35,14 +35,35 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "compare" {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare [flags]  (-h for flags)")
+	cmds := map[string]func([]string) error{
+		"compare": compare,
+		"memory":  memoryCmd,
+	}
+	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare|memory [flags]  (-h for flags)")
 		os.Exit(2)
 	}
-	if err := compare(os.Args[2:]); err != nil {
+	if err := cmds[os.Args[1]](os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// buildKvd builds kvd from this tree into a temporary folder.
+func buildKvd() (bin string, cleanup func(), err error) {
+	tmp, err := os.MkdirTemp("", "kvd-bench")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	bin = filepath.Join(tmp, "kvd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/kvd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building kvd: %w", err)
+	}
+	return bin, cleanup, nil
 }
 
 type cell struct {
@@ -102,17 +123,11 @@ func compare(argv []string) error {
 			return errors.New("--pin needs taskset (util-linux)")
 		}
 	}
-	tmp, err := os.MkdirTemp("", "kvd-bench")
+	bin, cleanup, err := buildKvd()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "kvd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/kvd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building kvd: %w", err)
-	}
+	defer cleanup()
 
 	kvdArgs := []string{"--loglevel", "warning"}
 	if *workers > 0 {
