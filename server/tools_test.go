@@ -97,3 +97,31 @@ func TestToolsRedisBenchmark(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsRedisBenchmarkDefaultList runs redis-benchmark's default test
+// list (every data type it knows) and requires a result line for each test
+// and no error.
+func TestToolsRedisBenchmarkDefaultList(t *testing.T) {
+	bench := lookTool(t, "redis-benchmark")
+	s := servertest.Start(t, servertest.Workers(2))
+	host, port := hostPort(s.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bench, "-h", host, "-p", port, "-r", "100000",
+		"-n", "1000", "-c", "4", "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-benchmark: %v\n%s", err, out)
+	}
+	text := strings.ReplaceAll(string(out), "\r", "\n")
+	for _, test := range []string{"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH",
+		"LPOP", "RPOP", "SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)",
+		"LRANGE_100 (first 100 elements)", "LRANGE_300 (first 300 elements)",
+		"LRANGE_500 (first 500 elements)", "LRANGE_600 (first 600 elements)", "MSET (10 keys)"} {
+		if !strings.Contains(text, "\n"+test+": ") && !strings.HasPrefix(text, test+": ") {
+			t.Errorf("no result line for %s", test)
+		}
+	}
+	if strings.Contains(text, "ERR") || strings.Contains(text, "Error") || strings.Contains(text, "WARNING") {
+		t.Errorf("errors in redis-benchmark output:\n%s", text)
+	}
+}
