@@ -38,9 +38,10 @@ func main() {
 	cmds := map[string]func([]string) error{
 		"compare": compare,
 		"memory":  memoryCmd,
+		"load":    loadCmd,
 	}
 	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare|memory [flags]  (-h for flags)")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare|memory|load [flags]  (-h for flags)")
 		os.Exit(2)
 	}
 	if err := cmds[os.Args[1]](os.Args[2:]); err != nil {
