@@ -53,6 +53,7 @@ type Conn struct {
 	multi   bool          // the unsubmitted part holds a barrier or gate
 	wg      sync.WaitGroup
 	keyPos  []int
+	stash   []byte // input read while blocked, fed to rd after Release (blocking.go)
 
 	// Per-batch bookkeeping: one clock reading and one counter update per
 	// batch instead of per command.
@@ -86,7 +87,8 @@ type request struct {
 	out     proto.Writer
 	ctx     Ctx
 	noReply bool
-	done    bool // reply already written at dispatch (errors, local commands)
+	done    bool        // reply already written at dispatch (errors, local commands)
+	blk     *blockState // set while a blocking command may block (blocking.go)
 
 	// split execution (multi-worker SplitSum/SplitArray/SplitOK)
 	split     []splitPart
@@ -157,6 +159,11 @@ func (c *Conn) process() bool {
 			c.writeBatch()
 		}
 		c.rd.Release()
+		if c.stash != nil && perr == nil && !c.quit { // read while blocked (blocking.go)
+			c.rd.Feed(c.stash)
+			c.stash = nil
+			continue
+		}
 		if perr != nil {
 			var pe *proto.ProtocolError
 			if errors.As(perr, &pe) {
@@ -252,6 +259,10 @@ func (c *Conn) dispatch(args [][]byte) {
 		if monitored {
 			s.feedMonitors(c, redactSecrets(cmd, args), now)
 		}
+		return
+	}
+	if cmd.Flags&Blocking != 0 {
+		c.dispatchBlocking(r) // blocking.go
 		return
 	}
 	c.route(r)

@@ -394,7 +394,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoLine(b, "connected_clients", n)
 	infoLine(b, "cluster_connections", 0)
 	infoLine(b, "maxclients", s.cfg.MaxClients.Load())
-	infoLine(b, "blocked_clients", 0)
+	infoLine(b, "blocked_clients", s.eng.BlockedClients()) // waiters not yet claimed (blocking.go)
 }
 
 func (s *Server) infoMemory(b *strings.Builder) {

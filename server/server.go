@@ -138,6 +138,7 @@ func registerAll(r *Registry) {
 	registerZSet(r)
 	registerBitmap(r)
 	registerHLL(r)
+	registerBlocking(r)
 }
 
 // Engine exposes the keyspace engine (tests, benchmarks).

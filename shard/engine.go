@@ -198,6 +198,10 @@ func (e *Engine) SwapDB(a, b int) {
 	for _, s := range e.slots {
 		s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	}
+	// Clients blocked in either database may now find their keys
+	// (Redis's swapdb scans both for ready keys): blocking.go.
+	e.SignalDB(a)
+	e.SignalDB(b)
 }
 
 func (e *Engine) expireTicker(every time.Duration) {

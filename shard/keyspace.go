@@ -90,12 +90,17 @@ func (d *DB) Exists(key []byte) bool { return d.Lookup(key) != nil }
 // Add stores o under key, replacing any previous value (and its expiry
 // bookkeeping). The key bytes are copied.
 func (d *DB) Add(key []byte, o *Object) {
-	t := d.slotOf(key).table(d.idx, true)
+	slot := KeySlot(key)
+	s := d.e.slots[slot]
+	t := s.table(d.idx, true)
 	k := string(key)
 	t.m[k] = o
 	t.setVolatile(k, o.Expire != 0)
 	if o.Atime == 0 && d.w != nil {
 		o.Atime = d.w.now()
+	}
+	if s.waiters != nil { // a new key may serve blocked clients, as in Redis's dbAdd
+		d.e.signal(s, slot, waitKey{d.idx, k})
 	}
 }
 

@@ -14,6 +14,9 @@ func newTable() *table { return &table{m: make(map[string]*Object)} }
 type Slot struct {
 	dbs   []*table
 	owner int // worker id; changed only by an ownership hand-off
+	// waiters are the blocked clients waiting for keys of this slot, per
+	// database and key, in blocking order; nil when none (blocking.go).
+	waiters map[waitKey]*waitQueue
 }
 
 func (s *Slot) table(db int, create bool) *table {

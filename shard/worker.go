@@ -65,6 +65,9 @@ type Worker struct {
 	expireCursor  int
 	expirePending atomic.Bool
 
+	ready, readySpare []readyKey   // keys with waiters signalled by the current job (blocking.go)
+	blocked           atomic.Int64 // waiters registered here not yet claimed (blocking.go)
+
 	Stats WorkerStats
 }
 
@@ -152,6 +155,9 @@ func (w *Worker) runBatch(b *Batch) int {
 	n := len(b.Jobs) // read before Done: the submitter reuses b once released
 	for _, j := range b.Jobs {
 		w.runJob(j)
+		if len(w.ready) > 0 {
+			w.serveReady() // blocked clients the job's writes can serve (blocking.go)
+		}
 	}
 	if b.Done != nil {
 		b.Done.Done()
