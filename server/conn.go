@@ -137,6 +137,11 @@ func (c *Conn) process() bool {
 	for {
 		n := 0
 		var perr error
+		select {
+		case <-c.srv.shutdown:
+			return false // shutting down: answer nothing more (Redis exits)
+		default:
+		}
 		c.batchNow = time.Now()
 		c.lastSeen.Store(c.batchNow.UnixMilli())
 		for n < maxBatch && !c.quit && !c.killed.Load() { // CLIENT KILL: run nothing more
