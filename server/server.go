@@ -139,6 +139,7 @@ func registerAll(r *Registry) {
 	registerBitmap(r)
 	registerHLL(r)
 	registerBlocking(r)
+	registerSort(r)
 }
 
 // Engine exposes the keyspace engine (tests, benchmarks).
