@@ -140,6 +140,7 @@ func registerAll(r *Registry) {
 	registerHLL(r)
 	registerBlocking(r)
 	registerSort(r)
+	registerGeo(r)
 }
 
 // Engine exposes the keyspace engine (tests, benchmarks).
