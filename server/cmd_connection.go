@@ -275,4 +275,3 @@ func redactInPlace(name string, args [][]byte) {
 // curReq is the request a local command is running for: local commands
 // run at dispatch, right after their request was added to the batch.
 func (c *Conn) curReq() *request { return c.reqs[len(c.reqs)-1] }
-
