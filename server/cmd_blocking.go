@@ -150,15 +150,7 @@ func cmdBLMPop(x *Ctx) {
 		x.W.Error(errText)
 		return
 	}
-	for _, key := range keys {
-		o, l, ok := listWrite(x, key)
-		if !ok {
-			return
-		}
-		if o == nil || l.Len() == 0 {
-			continue
-		}
-		listMPopReply(x, o, key, left, count)
+	if listMPopFirst(x, keys, left, count) {
 		return
 	}
 	if !x.mayBlock() {

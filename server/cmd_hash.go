@@ -272,7 +272,7 @@ func cmdHIncrBy(x *Ctx) {
 			return
 		}
 	}
-	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) || (incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+	if addOverflows(cur, incr) {
 		x.W.Error(ErrOverflow)
 		return
 	}

@@ -628,6 +628,25 @@ func listMove(x *Ctx, from, to bool) {
 	listMoveElem(x, src, so, dst, do, from, to)
 }
 
+// listMPopFirst pops from the first non-empty list of keys and replies
+// [key, [elements]]. It reports whether it replied (a pop or WRONGTYPE);
+// false means every list was empty and nothing was written. Shared by LMPOP
+// and BLMPOP.
+func listMPopFirst(x *Ctx, keys [][]byte, left bool, count int) bool {
+	for _, key := range keys {
+		o, l, ok := listWrite(x, key)
+		if !ok {
+			return true
+		}
+		if o == nil || l.Len() == 0 {
+			continue
+		}
+		listMPopReply(x, o, key, left, count)
+		return true
+	}
+	return false
+}
+
 // cmdLMPop is LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops
 // from the first non-empty list; a null array when every list is empty.
 func cmdLMPop(x *Ctx) {
@@ -636,15 +655,7 @@ func cmdLMPop(x *Ctx) {
 		x.W.Error(errText)
 		return
 	}
-	for _, key := range keys {
-		o, l, ok := listWrite(x, key)
-		if !ok {
-			return
-		}
-		if o == nil || l.Len() == 0 {
-			continue
-		}
-		listMPopReply(x, o, key, left, count)
+	if listMPopFirst(x, keys, left, count) {
 		return
 	}
 	x.W.NullArray()

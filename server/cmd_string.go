@@ -283,7 +283,7 @@ func incrDecr(x *Ctx, by int64) {
 			return
 		}
 	}
-	if (by < 0 && v < 0 && by < math.MinInt64-v) || (by > 0 && v > 0 && by > math.MaxInt64-v) {
+	if addOverflows(v, by) {
 		x.W.Error(ErrOverflow)
 		return
 	}

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/kvd/kvd/shard"
+import (
+	"math"
+
+	"github.com/kvd/kvd/shard"
+)
 
 // lookupKind finds key for a command of one type family. It returns
 // (nil, true) when the key does not exist, (o, true) when it holds kind,
@@ -29,4 +33,10 @@ func deleteIfEmpty(x *Ctx, key []byte, o *shard.Object) {
 	if c, ok := o.Val.(collection); ok && c.Len() == 0 {
 		x.DB.Delete(key)
 	}
+}
+
+// addOverflows reports whether a+b overflows int64 (INCRBY, HINCRBY: Redis
+// answers ErrOverflow instead of wrapping).
+func addOverflows(a, b int64) bool {
+	return (b < 0 && a < 0 && b < math.MinInt64-a) || (b > 0 && a > 0 && b > math.MaxInt64-a)
 }
