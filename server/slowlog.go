@@ -529,8 +529,7 @@ func (q *sparkSeq) renderRange(b *strings.Builder, rows, offset, n int) {
 // report the same buckets and percentiles. Counters are atomic: workers
 // record concurrently.
 type latencyHist struct {
-	counts [histCountsLen]atomic.Int64
-	total  atomic.Int64
+	counts [histCountsLen]atomic.Int64 // the total is their sum (snapshot)
 }
 
 // Redis's LATENCY_HISTOGRAM_{MIN,MAX}_VALUE and PRECISION, and the hdr
@@ -586,7 +585,6 @@ func histHighestEquivalent(v int64) int64 {
 func (h *latencyHist) record(us int64) {
 	ns := min(max(us*1000, histMin), histMax)
 	h.counts[histCountsIndex(ns)].Add(1)
-	h.total.Add(1)
 }
 
 // snapshot copies the counters (reads race benignly with recording).
