@@ -8,8 +8,6 @@ import (
 	"math/bits"
 	"math/rand"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 	"github.com/kvd/kvd/shard"
 )
@@ -116,20 +115,7 @@ func (x *bmConn) read() (string, error) {
 // under KVD_REQUIRE_TOOLS=1).
 func bmRedis(t *testing.T) *bmConn {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	sock := filepath.Join(t.TempDir(), "r.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := bmDial(t, "unix", sock)
+	c := bmDial(t, "unix", redistest.Start(t))
 	if v := c.do(t, "INFO", "server"); !strings.Contains(v, "redis_version:7.0.") {
 		t.Logf("redis-server is not 7.0: %.80q", v)
 	}

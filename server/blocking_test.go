@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kvd/kvd/proto"
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 	"github.com/kvd/kvd/shard"
 	"github.com/kvd/kvd/shard/types"
@@ -761,29 +760,8 @@ func TestBlockingGoRedis(t *testing.T) {
 // TestBlockingMatchesRedis replays scenarios against redis-server 7.0.15
 // and kvd and compares the exact replies.
 func TestBlockingMatchesRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	sock := filepath.Join(t.TempDir(), "r.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var rc *blkConn
-	blkWait(t, "redis-server", func() bool {
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
-	rc = blkDial(t, "unix", sock)
+	sock := redistest.Start(t)
+	rc := blkDial(t, "unix", sock)
 	rc2 := blkDial(t, "unix", sock)
 	s := servertest.Start(t, servertest.Workers(4))
 	kc := blkDial(t, "tcp", s.Addr)

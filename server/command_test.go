@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -20,46 +18,9 @@ import (
 
 	"github.com/kvd/kvd/proto"
 	"github.com/kvd/kvd/server"
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
-
-// cmdtRedis starts a real redis-server 7.0 on a unix socket for the
-// comparisons below and returns the socket path. Without
-// /usr/bin/redis-server the test is skipped, unless KVD_REQUIRE_TOOLS=1.
-func cmdtRedis(t *testing.T) string {
-	t.Helper()
-	const bin = "/usr/bin/redis-server"
-	if _, err := os.Stat(bin); err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("%s is required (KVD_REQUIRE_TOOLS=1): %v", bin, err)
-		}
-		t.Skipf("%s not installed; skipping the comparison with Redis", bin)
-	}
-	dir, err := os.MkdirTemp("", "kvdcmd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		os.RemoveAll(dir)
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-	}
-}
 
 // cmdtVal is a parsed RESP reply that keeps every type: typ is the RESP
 // type byte, str the text of simple/bulk/number replies, elems the items of
@@ -179,7 +140,7 @@ type cmdtPair struct {
 }
 
 func cmdtPairs(t *testing.T) []cmdtPair {
-	sock := cmdtRedis(t)
+	sock := redistest.Start(t)
 	s := servertest.Start(t, servertest.Workers(2))
 	var out []cmdtPair
 	for _, resp := range []int{2, 3} {
@@ -576,7 +537,7 @@ func TestCommandHelpAndErrors(t *testing.T) {
 // TestCommandGoRedis checks that go-redis (RESP2 and RESP3) reads kvd's
 // COMMAND replies and gets what it gets from Redis.
 func TestCommandGoRedis(t *testing.T) {
-	sock := cmdtRedis(t)
+	sock := redistest.Start(t)
 	s := servertest.Start(t)
 	reg := s.Registry()
 	ctx := context.Background()
@@ -677,7 +638,7 @@ func TestCommandRedisCli(t *testing.T) {
 		}
 		t.Skip("redis-cli not installed")
 	}
-	sock := cmdtRedis(t)
+	sock := redistest.Start(t)
 	s := servertest.Start(t)
 	host, port, _ := net.SplitHostPort(s.Addr)
 	run := func(stdin string, args ...string) string {

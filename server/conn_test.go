@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kvd/kvd/server"
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
 
@@ -831,29 +829,17 @@ func respRaw(br *bufio.Reader) (string, error) {
 // TestConnCompareRedis sends the same commands to kvd and to a real
 // redis-server and compares the replies byte by byte.
 func TestConnCompareRedis(t *testing.T) {
-	bin := lookTool(t, "redis-server")
-	dir, err := os.MkdirTemp("", "kvdconn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "r.sock")
 	for _, pass := range []string{"", "pw"} {
-		args := []string{"--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--daemonize", "no"}
+		var args []string
 		opts := []func(*server.Config){}
 		if pass != "" {
 			args = append(args, "--requirepass", pass)
 			opts = append(opts, requirePass(pass))
 		}
-		cmd := exec.Command(bin, args...)
-		if err := cmd.Start(); err != nil {
+		rc, err := net.Dial("unix", redistest.Start(t, args...))
+		if err != nil {
 			t.Fatal(err)
 		}
-		var rc net.Conn
-		waitUntil(t, "redis-server", func() bool {
-			rc, err = net.Dial("unix", sock)
-			return err == nil
-		})
 		s := servertest.Start(t, opts...)
 		kc, err := net.Dial("tcp", s.Addr)
 		if err != nil {
@@ -896,8 +882,6 @@ func TestConnCompareRedis(t *testing.T) {
 		}
 		rc.Close()
 		kc.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 	"github.com/kvd/kvd/shard"
 	"github.com/kvd/kvd/shard/types"
@@ -106,19 +105,7 @@ func geoReadRaw(r *bufio.Reader, out *[]byte) error {
 // under KVD_REQUIRE_TOOLS=1).
 func geoRedis(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	sock := filepath.Join(t.TempDir(), "r.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sock := redistest.Start(t)
 	c := geoDial(t, "unix", sock)
 	if v := c.do(t, "INFO", "server"); !strings.Contains(v, "redis_version:7.0.") {
 		t.Logf("redis-server is not 7.0: %.80q", v)

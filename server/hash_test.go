@@ -8,9 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
 
@@ -1147,36 +1145,15 @@ func TestHashModel(t *testing.T) {
 // ---- cross-check with a real redis-server 7.0.15 ----
 
 // hashRedis starts a real redis-server on a unix socket (skipped when it
-// is not installed, unless KVD_REQUIRE_TOOLS=1).
+// is not installed, unless KVD_REQUIRE_TOOLS=1) and returns a connection.
 func hashRedis(t *testing.T) net.Conn {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	c, err := net.Dial("unix", redistest.Start(t))
 	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			t.Cleanup(func() { c.Close() })
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-		if _, err := os.Stat(sock); err != nil && cmd.ProcessState != nil {
-			t.Fatal("redis-server exited")
-		}
-	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // hashConn sends commands and reads whole raw replies.

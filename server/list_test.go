@@ -8,8 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 	"github.com/kvd/kvd/shard"
 	"github.com/kvd/kvd/shard/types"
@@ -1372,29 +1371,9 @@ func TestListCopyAndEncoding(t *testing.T) {
 // is not installed, unless KVD_REQUIRE_TOOLS=1) and returns a connection.
 func listRedis(t *testing.T) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	rc, err := net.Dial("unix", redistest.Start(t))
 	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var rc net.Conn
-	for i := 0; i < 500; i++ {
-		if rc, err = net.Dial("unix", sock); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("redis-server did not start: %v", err)
 	}
 	t.Cleanup(func() { rc.Close() })
 	return rc, bufio.NewReader(rc)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/kvd/kvd/proto"
 	"github.com/kvd/kvd/server/cmdspec"
+	"github.com/kvd/kvd/server/redistest"
 )
 
 // kvdOnlyCommands lists commands kvd registers that Redis 7.0 does not
@@ -272,44 +272,6 @@ func specRegistry() *Registry {
 	return r
 }
 
-// realRedis starts a redis-server 7.0 on a unix socket and returns the
-// socket path; the test is skipped when it is not installed unless
-// KVD_REQUIRE_TOOLS=1.
-func realRedis(t *testing.T) string {
-	t.Helper()
-	const bin = "/usr/bin/redis-server"
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("KVD_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (KVD_REQUIRE_TOOLS=1): %v", bin, err)
-		}
-		t.Skipf("%s not installed; skipping the comparison with Redis", bin)
-	}
-	dir, err := os.MkdirTemp("", "kvdcmd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		os.RemoveAll(dir)
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-	}
-}
-
 // readRawReply reads one complete RESP reply and returns its bytes.
 func readRawReply(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadBytes('\n')
@@ -426,7 +388,7 @@ func getKeysCases() [][]string {
 // byte for byte, with a real redis-server 7.0 for every Redis command (kvd's
 // key-extraction logic run over the full cmdspec table).
 func TestCommandGetKeysAllSpecs(t *testing.T) {
-	sock := realRedis(t)
+	sock := redistest.Start(t)
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)

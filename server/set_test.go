@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
 
@@ -1407,36 +1407,6 @@ func TestSetFamilyModel(t *testing.T) {
 
 // ---- comparison with a real redis-server 7.0.15 ----
 
-// setfRedis starts redis-server on a unix socket; the test is skipped when
-// it is not installed (unless KVD_REQUIRE_TOOLS=1).
-func setfRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-	}
-}
-
 // setfVal is a parsed RESP reply: type byte, text, items.
 type setfVal struct {
 	typ   byte
@@ -1560,7 +1530,7 @@ var setfUnordered = map[string]bool{"SMEMBERS": true, "SINTER": true, "SUNION": 
 // in RESP2 and RESP3, and compares every reply, the encodings and the
 // contents of every key.
 func TestSetFamilyVsRedis(t *testing.T) {
-	sock := setfRedis(t)
+	sock := redistest.Start(t)
 	s := servertest.Start(t, servertest.Workers(4))
 	var real, ours [2]*setfConn
 	for i, resp3 := range []bool{false, true} {

@@ -7,9 +7,6 @@ import (
 	"io"
 	"math/rand"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kvd/kvd/proto"
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
 
@@ -121,38 +119,6 @@ func sortArgs(line string) []string {
 		line = rest
 	}
 	return args
-}
-
-// sortRedisServer starts a redis-server (C locale, as SORT ALPHA's strcoll
-// then compares bytes) on a unix socket and returns the socket path. The
-// test is skipped without redis-server unless KVD_REQUIRE_TOOLS=1.
-func sortRedisServer(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-	}
 }
 
 // ---- exact replies ----
@@ -391,7 +357,7 @@ func TestSortReplies(t *testing.T) {
 // TestSortRepliesVsRedis runs the same cases on redis-server 7.0.15, so
 // that every expectation above is Redis's own reply.
 func TestSortRepliesVsRedis(t *testing.T) {
-	sock := sortRedisServer(t)
+	sock := redistest.Start(t) // C locale: SORT ALPHA's strcoll compares bytes
 	c := sortDial(t, "unix", sock)
 	sortRunCases(t, func(args ...string) string { return c.do(t, args...) })
 }
@@ -804,7 +770,7 @@ func (g *sortGen) plan(keyType string) sortPlan {
 // TestSortVsRedisRandom compares kvd (4 workers) with redis-server on
 // random lists, sets and sorted sets and random SORT option combinations.
 func TestSortVsRedisRandom(t *testing.T) {
-	sock := sortRedisServer(t)
+	sock := redistest.Start(t) // C locale: SORT ALPHA's strcoll compares bytes
 	rc := sortDial(t, "unix", sock)
 	s := servertest.Start(t, servertest.Workers(4))
 	kc := sortDial(t, "tcp", s.Addr)
@@ -919,7 +885,7 @@ func sortItems(reply string) []string {
 // TestSortBinaryVsRedis compares kvd with redis-server where SORT reads its
 // patterns and values as C strings (NUL bytes) and on strtod corner cases.
 func TestSortBinaryVsRedis(t *testing.T) {
-	sock := sortRedisServer(t)
+	sock := redistest.Start(t) // C locale: SORT ALPHA's strcoll compares bytes
 	rc := sortDial(t, "unix", sock)
 	s := servertest.Start(t, servertest.Workers(4))
 	kc := sortDial(t, "tcp", s.Addr)

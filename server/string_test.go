@@ -8,8 +8,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/kvd/kvd/server"
 	"github.com/kvd/kvd/server/cmdspec"
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 	"github.com/kvd/kvd/shard"
 )
@@ -1008,28 +1007,9 @@ func TestStringSizeLimits(t *testing.T) {
 // TestStringVsRedis replays a script on kvd and on a real redis-server
 // 7.0.15 (skipped when it is not installed) and compares every reply.
 func TestStringVsRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
+	rc, err := net.Dial("unix", redistest.Start(t))
 	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	sock := filepath.Join(t.TempDir(), "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var rc net.Conn
-	for i := 0; i < 200; i++ {
-		if rc, err = net.Dial("unix", sock); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("redis-server did not start: %v", err)
 	}
 	defer rc.Close()
 	real := &strRESP{c: rc, r: bufio.NewReader(rc)}

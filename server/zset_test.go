@@ -9,8 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
 
@@ -1976,36 +1975,6 @@ func TestZSetScanGuarantee(t *testing.T) {
 
 // ---- comparison with a real redis-server 7.0.15 ----
 
-// ztRedis starts redis-server on a unix socket; the test is skipped when it
-// is not installed (unless KVD_REQUIRE_TOOLS=1).
-func ztRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if servertest.RequireTools() {
-			t.Fatalf("redis-server is required (KVD_REQUIRE_TOOLS=1): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s", sock)
-		}
-	}
-}
-
 // ztPeer is one server of a comparison.
 type ztPeer struct {
 	c net.Conn
@@ -2100,7 +2069,7 @@ func ztReadReply(br *bufio.Reader) (string, error) {
 // in protocol proto.
 func ztPeers(t *testing.T, proto int) (real, ours *ztPeer) {
 	t.Helper()
-	sock := ztRedis(t)
+	sock := redistest.Start(t)
 	s := servertest.Start(t, servertest.Workers(4))
 	real, ours = ztDial(t, "unix", sock), ztDial(t, "tcp", s.Addr)
 	if proto == 3 {

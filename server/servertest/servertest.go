@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/kvd/kvd/proto"
 	"github.com/kvd/kvd/server"
+	"github.com/kvd/kvd/server/redistest"
 )
 
 // Server is a running test server.
@@ -189,4 +189,4 @@ func readReply(br *bufio.Reader) (string, error) {
 
 // RequireTools reports whether tests needing outside programs must not skip
 // (KVD_REQUIRE_TOOLS=1, set by CI).
-func RequireTools() bool { return os.Getenv("KVD_REQUIRE_TOOLS") == "1" }
+func RequireTools() bool { return redistest.RequireTools() }
