@@ -166,7 +166,8 @@ func (e *Engine) signal(s *Slot, slot int, wk waitKey) {
 // SWAPDB: the swapped-in database may hold what they wait for). The caller
 // holds every worker.
 func (e *Engine) SignalDB(db int) {
-	for i, s := range e.slots {
+	for i := range e.slots {
+		s := &e.slots[i]
 		for wk := range s.waiters {
 			if wk.db == db {
 				e.signal(s, i, wk)
@@ -210,7 +211,7 @@ func (w *Worker) serveReady() {
 // walk and hands the key over to a barrier with that worker.
 func (w *Worker) serveKey(slot int, wk waitKey, a, b int) {
 	e := w.e
-	s := e.slots[slot]
+	s := &e.slots[slot]
 	q := s.waiters[wk]
 	if q == nil {
 		return
@@ -333,7 +334,7 @@ func (j removeWaiterJob) Run(w *Worker) {
 		if int(sm.Owner[slot]) != w.id {
 			continue
 		}
-		s := e.slots[slot]
+		s := &e.slots[slot]
 		wk := waitKey{j.wt.db, string(key)}
 		q := s.waiters[wk]
 		if q == nil {
@@ -360,8 +361,8 @@ func (j removeWaiterJob) Run(w *Worker) {
 func (e *Engine) WaiterEntries() int {
 	var n int
 	e.Do(func(*Worker) {
-		for _, s := range e.slots {
-			for _, q := range s.waiters {
+		for i := range e.slots {
+			for _, q := range e.slots[i].waiters {
 				n += len(q.ws)
 			}
 		}

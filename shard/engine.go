@@ -28,7 +28,7 @@ type SlotMap struct {
 
 // Engine is the sharded keyspace and its workers.
 type Engine struct {
-	slots   [NumSlots]*Slot
+	slots   [NumSlots]Slot // values: the array is allocated once with the Engine
 	workers []*Worker
 	slotmap atomic.Pointer[SlotMap]
 
@@ -81,7 +81,7 @@ func New(cfg Config) *Engine {
 	m := &SlotMap{Epoch: 1}
 	for s := range e.slots {
 		owner := s % cfg.Workers
-		e.slots[s] = &Slot{dbs: make([]*table, cfg.Databases), owner: owner}
+		e.slots[s] = Slot{dbs: make([]table, cfg.Databases), owner: owner}
 		m.Owner[s] = uint16(owner)
 		e.workers[owner].owned = append(e.workers[owner].owned, s)
 	}
@@ -195,7 +195,8 @@ var AllSlots = func() []int {
 // SwapDB exchanges databases a and b in every slot. The caller must hold
 // every worker (inside Do or an all-worker Barrier).
 func (e *Engine) SwapDB(a, b int) {
-	for _, s := range e.slots {
+	for i := range e.slots {
+		s := &e.slots[i]
 		s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	}
 	// Clients blocked in either database may now find their keys

@@ -30,11 +30,11 @@ func (d *DB) Now() int64 {
 	return d.now
 }
 
-func (d *DB) slotOf(key []byte) *Slot { return d.e.slots[KeySlot(key)] }
+func (d *DB) slotOf(key []byte) *Slot { return &d.e.slots[KeySlot(key)] }
 
 // lookup finds key, deleting it first if it has expired.
 func (d *DB) lookup(key []byte) (*table, *Object) {
-	t := d.slotOf(key).dbs[d.idx]
+	t := d.slotOf(key).table(d.idx, false)
 	if t == nil {
 		return nil, nil
 	}
@@ -91,7 +91,7 @@ func (d *DB) Exists(key []byte) bool { return d.Lookup(key) != nil }
 // bookkeeping). The key bytes are copied.
 func (d *DB) Add(key []byte, o *Object) {
 	slot := KeySlot(key)
-	s := d.e.slots[slot]
+	s := &d.e.slots[slot]
 	t := s.table(d.idx, true)
 	k := string(key)
 	t.m[k] = o
@@ -129,7 +129,7 @@ func (d *DB) SetString(key, val []byte, expire int64) *Object {
 // SetExpire changes the expiry of a live key's object (0 = persist).
 func (d *DB) SetExpire(key []byte, o *Object, at int64) {
 	o.Expire = at
-	if t := d.slotOf(key).dbs[d.idx]; t != nil {
+	if t := d.slotOf(key).table(d.idx, false); t != nil {
 		t.setVolatile(string(key), at != 0)
 	}
 }
@@ -151,7 +151,7 @@ func (d *DB) Delete(key []byte) bool {
 func (d *DB) Len(slots []int) int {
 	n := 0
 	for _, s := range slots {
-		if t := d.e.slots[s].dbs[d.idx]; t != nil {
+		if t := d.e.slots[s].table(d.idx, false); t != nil {
 			n += len(t.m)
 		}
 	}
@@ -162,7 +162,7 @@ func (d *DB) Len(slots []int) int {
 func (d *DB) VolatileLen(slots []int) int {
 	n := 0
 	for _, s := range slots {
-		if t := d.e.slots[s].dbs[d.idx]; t != nil {
+		if t := d.e.slots[s].table(d.idx, false); t != nil {
 			n += len(t.vol)
 		}
 	}
@@ -173,7 +173,7 @@ func (d *DB) VolatileLen(slots []int) int {
 // returns false. fn must not add or delete keys of that slot. It reports
 // whether the walk ran to the end.
 func (d *DB) ForEach(s int, fn func(key string, o *Object) bool) bool {
-	t := d.e.slots[s].dbs[d.idx]
+	t := d.e.slots[s].table(d.idx, false)
 	if t == nil {
 		return true
 	}
@@ -192,7 +192,7 @@ func (d *DB) ForEach(s int, fn func(key string, o *Object) bool) bool {
 // SlotLen is the number of keys (live or not yet reclaimed) of the database
 // in slot s.
 func (d *DB) SlotLen(s int) int {
-	if t := d.e.slots[s].dbs[d.idx]; t != nil {
+	if t := d.e.slots[s].table(d.idx, false); t != nil {
 		return len(t.m)
 	}
 	return 0
@@ -201,7 +201,7 @@ func (d *DB) SlotLen(s int) int {
 // Flush drops every key of the database in the given slots.
 func (d *DB) Flush(slots []int) {
 	for _, s := range slots {
-		d.e.slots[s].dbs[d.idx] = nil
+		d.e.slots[s].dbs[d.idx] = table{}
 	}
 }
 
@@ -220,7 +220,7 @@ func (d *DB) RandomKey(slots []int, rnd func(n int) int) (string, bool) {
 		}
 		if tries == 100 {
 			for _, s := range slots {
-				if t := d.e.slots[s].dbs[d.idx]; t != nil {
+				if t := d.e.slots[s].table(d.idx, false); t != nil {
 					for k, o := range t.m {
 						if o.Expire != 0 && o.Expire <= now {
 							d.expire(t, k)
@@ -232,7 +232,7 @@ func (d *DB) RandomKey(slots []int, rnd func(n int) int) (string, bool) {
 		}
 		r := rnd(total)
 		for _, s := range slots {
-			t := d.e.slots[s].dbs[d.idx]
+			t := d.e.slots[s].table(d.idx, false)
 			if t == nil {
 				continue
 			}

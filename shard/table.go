@@ -7,23 +7,26 @@ type table struct {
 	vol map[string]struct{} // keys with an expiry; nil when none
 }
 
-func newTable() *table { return &table{m: make(map[string]*Object)} }
-
-// Slot holds every database's table for one slot. dbs[i] is nil until the
-// first write to database i in this slot.
+// Slot holds every database's table for one slot. Tables are values (one
+// pointer hop less on every lookup than a slice of pointers); dbs[i].m is
+// nil until the first write to database i in this slot.
 type Slot struct {
-	dbs   []*table
+	dbs   []table
 	owner int // worker id; changed only by an ownership hand-off
 	// waiters are the blocked clients waiting for keys of this slot, per
 	// database and key, in blocking order; nil when none (blocking.go).
 	waiters map[waitKey]*waitQueue
 }
 
+// table returns database db's table in this slot, or nil when it has no
+// keys yet and create is false. The pointer stays valid: dbs never grows.
 func (s *Slot) table(db int, create bool) *table {
-	t := s.dbs[db]
-	if t == nil && create {
-		t = newTable()
-		s.dbs[db] = t
+	t := &s.dbs[db]
+	if t.m == nil {
+		if !create {
+			return nil
+		}
+		t.m = make(map[string]*Object)
 	}
 	return t
 }

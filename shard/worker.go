@@ -210,10 +210,11 @@ func (w *Worker) ActiveExpireCycle() {
 			if w.expireCursor >= len(w.owned) {
 				w.expireCursor = 0
 			}
-			s := w.e.slots[w.owned[w.expireCursor]]
+			s := &w.e.slots[w.owned[w.expireCursor]]
 			w.expireCursor++
-			for db, t := range s.dbs {
-				if t == nil || len(t.vol) == 0 {
+			for db := range s.dbs {
+				t := &s.dbs[db]
+				if len(t.vol) == 0 {
 					continue
 				}
 				for k := range t.vol {
