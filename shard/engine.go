@@ -81,7 +81,7 @@ func New(cfg Config) *Engine {
 	m := &SlotMap{Epoch: 1}
 	for s := range e.slots {
 		owner := s % cfg.Workers
-		e.slots[s] = Slot{dbs: make([]table, cfg.Databases), owner: owner}
+		e.slots[s] = Slot{dbs: make([]table, cfg.Databases-1), owner: owner}
 		m.Owner[s] = uint16(owner)
 		e.workers[owner].owned = append(e.workers[owner].owned, s)
 	}
@@ -197,7 +197,8 @@ var AllSlots = func() []int {
 func (e *Engine) SwapDB(a, b int) {
 	for i := range e.slots {
 		s := &e.slots[i]
-		s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+		ta, tb := s.storage(a), s.storage(b)
+		*ta, *tb = *tb, *ta
 	}
 	// Clients blocked in either database may now find their keys
 	// (Redis's swapdb scans both for ready keys): blocking.go.

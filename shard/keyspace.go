@@ -201,7 +201,7 @@ func (d *DB) SlotLen(s int) int {
 // Flush drops every key of the database in the given slots.
 func (d *DB) Flush(slots []int) {
 	for _, s := range slots {
-		d.e.slots[s].dbs[d.idx] = table{}
+		*d.e.slots[s].storage(d.idx) = table{}
 	}
 }
 

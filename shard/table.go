@@ -7,21 +7,31 @@ type table struct {
 	vol map[string]struct{} // keys with an expiry; nil when none
 }
 
-// Slot holds every database's table for one slot. Tables are values (one
-// pointer hop less on every lookup than a slice of pointers); dbs[i].m is
-// nil until the first write to database i in this slot.
+// Slot holds every database's table for one slot. Tables are values, and
+// database 0's lives inside the Slot itself, so a db-0 lookup goes from the
+// slot array straight to the map. A table's m is nil until the first write
+// to that database in this slot.
 type Slot struct {
-	dbs   []table
-	owner int // worker id; changed only by an ownership hand-off
+	db0   table
+	dbs   []table // databases 1..n-1: dbs[i-1]
+	owner int     // worker id; changed only by an ownership hand-off
 	// waiters are the blocked clients waiting for keys of this slot, per
 	// database and key, in blocking order; nil when none (blocking.go).
 	waiters map[waitKey]*waitQueue
 }
 
+// storage is where database db's table lives.
+func (s *Slot) storage(db int) *table {
+	if db == 0 {
+		return &s.db0
+	}
+	return &s.dbs[db-1]
+}
+
 // table returns database db's table in this slot, or nil when it has no
 // keys yet and create is false. The pointer stays valid: dbs never grows.
 func (s *Slot) table(db int, create bool) *table {
-	t := &s.dbs[db]
+	t := s.storage(db)
 	if t.m == nil {
 		if !create {
 			return nil

@@ -212,8 +212,8 @@ func (w *Worker) ActiveExpireCycle() {
 			}
 			s := &w.e.slots[w.owned[w.expireCursor]]
 			w.expireCursor++
-			for db := range s.dbs {
-				t := &s.dbs[db]
+			for db := 0; db <= len(s.dbs); db++ {
+				t := s.storage(db)
 				if len(t.vol) == 0 {
 					continue
 				}
