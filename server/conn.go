@@ -398,6 +398,9 @@ func (c *Conn) flush() {
 	if n == 0 {
 		return
 	}
+	if n == 1 && !c.multi && c.tryInline() {
+		return
+	}
 	c.wg.Add(n)
 	if c.multi {
 		e.LockMulti()
@@ -417,6 +420,26 @@ func (c *Conn) flush() {
 		c.parts[i].Jobs = c.parts[i].Jobs[:0]
 	}
 	c.multi = false
+}
+
+// tryInline runs the only queued part on this goroutine when its worker is
+// idle (shard.Worker.TryRun): no barrier or gate is involved (c.multi is
+// false), so per-connection order and atomicity are those of a hand-off.
+func (c *Conn) tryInline() bool {
+	for i := range c.parts {
+		p := &c.parts[i]
+		if len(p.Jobs) == 0 {
+			continue
+		}
+		p.Done = nil
+		if !c.srv.eng.Worker(i).TryRun(p) {
+			return false
+		}
+		clear(p.Jobs)
+		p.Jobs = p.Jobs[:0]
+		return true
+	}
+	return false
 }
 
 // writeBatch writes the replies of the batch in request order, in one write.
