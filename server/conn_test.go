@@ -790,42 +790,6 @@ func TestClientMisc(t *testing.T) {
 	}
 }
 
-// respRaw reads one reply and returns its exact bytes.
-func respRaw(br *bufio.Reader) (string, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	if len(line) < 3 {
-		return "", fmt.Errorf("short line %q", line)
-	}
-	out := line
-	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return out, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return "", err
-		}
-		return out + string(buf), nil
-	case '*', '~', '>', '%', '|':
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			s, err := respRaw(br)
-			if err != nil {
-				return "", err
-			}
-			out += s
-		}
-	}
-	return out, nil
-}
-
 // TestConnCompareRedis sends the same commands to kvd and to a real
 // redis-server and compares the replies byte by byte.
 func TestConnCompareRedis(t *testing.T) {
@@ -870,8 +834,8 @@ func TestConnCompareRedis(t *testing.T) {
 			}
 			rc.SetReadDeadline(time.Now().Add(5 * time.Second))
 			kc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			want, err1 := respRaw(rr)
-			got, err2 := respRaw(kr)
+			want, err1 := redistest.ReadRaw(rr)
+			got, err2 := redistest.ReadRaw(kr)
 			if err1 != nil || err2 != nil {
 				t.Fatalf("%q: redis %v, kvd %v", line, err1, err2)
 			}

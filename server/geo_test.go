@@ -59,45 +59,11 @@ func (g *geoConn) do(t testing.TB, args ...string) string {
 	if _, err := io.WriteString(g.c, b.String()); err != nil {
 		t.Fatal(err)
 	}
-	var out []byte
-	if err := geoReadRaw(g.r, &out); err != nil {
+	out, err := redistest.ReadRaw(g.r)
+	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
-	return string(out)
-}
-
-// geoReadRaw appends one complete reply, byte for byte, to out.
-func geoReadRaw(r *bufio.Reader, out *[]byte) error {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	*out = append(*out, line...)
-	if len(line) < 3 {
-		return io.ErrUnexpectedEOF
-	}
-	n, _ := strconv.Atoi(strings.TrimRight(line[1:], "\r\n"))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		*out = append(*out, buf...)
-	case '*', '~', '>', '%', '|':
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			if err := geoReadRaw(r, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return out
 }
 
 // geoRedis starts a private redis-server 7.0 on a unix socket and returns

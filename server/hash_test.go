@@ -1173,48 +1173,11 @@ func (h *hashConn) do(t *testing.T, args ...string) []byte {
 	if _, err := h.c.Write([]byte(b.String())); err != nil {
 		t.Fatal(err)
 	}
-	out, err := hashReadRaw(h.r)
+	out, err := redistest.ReadRaw(h.r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
-}
-
-// hashReadRaw reads one complete RESP2/RESP3 reply, returning its bytes.
-func hashReadRaw(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 {
-		return nil, io.ErrUnexpectedEOF
-	}
-	n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return line, nil
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return nil, err
-		}
-		return append(line, body...), nil
-	case '*', '~', '>', '%':
-		if line[0] == '%' {
-			n *= 2
-		}
-		out := line
-		for i := 0; i < n; i++ {
-			sub, err := hashReadRaw(br)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, sub...)
-		}
-		return out, nil
-	}
-	return line, nil
+	return []byte(out)
 }
 
 // hashShape blanks the contents of bulk strings, keeping every type byte

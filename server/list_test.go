@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"reflect"
@@ -28,52 +27,13 @@ import (
 
 // ---- raw helpers ----
 
-// listReadRaw reads one complete RESP2/RESP3 reply and returns its exact
-// bytes, so that "$-1", "*-1", "*0" and "_" stay distinct.
-func listReadRaw(br *bufio.Reader) (string, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	if len(line) < 3 {
-		return "", io.ErrUnexpectedEOF
-	}
-	n, _ := strconv.Atoi(line[1 : len(line)-2])
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return line, nil
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return "", err
-		}
-		return line + string(body), nil
-	case '*', '~', '>', '%', '|':
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		var b strings.Builder
-		b.WriteString(line)
-		for i := 0; i < n; i++ {
-			s, err := listReadRaw(br)
-			if err != nil {
-				return "", err
-			}
-			b.WriteString(s)
-		}
-		return b.String(), nil
-	}
-	return line, nil
-}
-
 // listRaw sends a command on a raw kvd connection and returns the exact
 // reply bytes.
 func listRaw(t *testing.T, r *servertest.Raw, args ...string) string {
 	t.Helper()
 	r.Send(args...)
 	r.SetReadDeadline(time.Now().Add(5 * time.Second))
-	s, err := listReadRaw(r.R)
+	s, err := redistest.ReadRaw(r.R)
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
@@ -1396,7 +1356,7 @@ func (p *listPeer) do(t *testing.T, args []string) string {
 	if _, err := p.c.Write([]byte(b.String())); err != nil {
 		t.Fatal(err)
 	}
-	s, err := listReadRaw(p.r)
+	s, err := redistest.ReadRaw(p.r)
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -272,43 +271,6 @@ func specRegistry() *Registry {
 	return r
 }
 
-// readRawReply reads one complete RESP reply and returns its bytes.
-func readRawReply(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 {
-		return nil, io.ErrUnexpectedEOF
-	}
-	n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return line, nil
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return nil, err
-		}
-		return append(line, body...), nil
-	case '*', '~', '>', '%':
-		if line[0] == '%' {
-			n *= 2
-		}
-		out := line
-		for i := 0; i < n; i++ {
-			sub, err := readRawReply(br)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, sub...)
-		}
-		return out, nil
-	}
-	return line, nil
-}
-
 // getKeysCases lists command lines for every spec: the arity's minimum and
 // a few more arguments, letters and numbers (numkeys), plus hand-written
 // lines for the getkeys procedures.
@@ -423,7 +385,7 @@ func TestCommandGetKeysAllSpecs(t *testing.T) {
 	go func() { conn.Write(req.B) }()
 	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	for _, c := range order {
-		want, err := readRawReply(br)
+		want, err := redistest.ReadRaw(br)
 		if err != nil {
 			t.Fatalf("reading redis reply: %v", err)
 		}
@@ -433,7 +395,7 @@ func TestCommandGetKeysAllSpecs(t *testing.T) {
 		}
 		var w proto.Writer
 		commandGetKeys(reg, argv, c.sub == "GETKEYSANDFLAGS", &w)
-		if !bytes.Equal(w.B, want) {
+		if string(w.B) != want {
 			t.Errorf("COMMAND %s %q:\n kvd   %q\n redis %q", c.sub, c.line, w.B, want)
 		}
 	}

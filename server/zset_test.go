@@ -3,9 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -2008,61 +2006,11 @@ func (p *ztPeer) do(t *testing.T, args ...string) string {
 	if _, err := p.c.Write(b); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ztReadReply(p.r)
+	s, err := servertest.ReadReply(p.r)
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
 	return s
-}
-
-// ztReadReply reads one reply and renders it as servertest.Raw does.
-func ztReadReply(br *bufio.Reader) (string, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", io.ErrUnexpectedEOF
-	}
-	switch line[0] {
-	case '+', '-', ':', ',', '#', '(':
-		return line, nil
-	case '_':
-		return "(nil)", nil
-	case '$', '=':
-		n, err := strconv.Atoi(line[1:])
-		if err != nil {
-			return "", err
-		}
-		if n < 0 {
-			return "(nil)", nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return "", err
-		}
-		return "$" + string(buf[:n]), nil
-	case '*', '%', '~', '>':
-		n, err := strconv.Atoi(line[1:])
-		if err != nil {
-			return "", err
-		}
-		if n < 0 {
-			return "(nil)", nil
-		}
-		if line[0] == '%' {
-			n *= 2
-		}
-		parts := make([]string, n)
-		for i := range parts {
-			if parts[i], err = ztReadReply(br); err != nil {
-				return "", err
-			}
-		}
-		return string(line[0]) + "[" + strings.Join(parts, " ") + "]", nil
-	}
-	return "", errors.New("bad reply line " + strconv.Quote(line))
 }
 
 // ztPeers connects to a fresh redis-server and a fresh 4-worker kvd, both

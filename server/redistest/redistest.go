@@ -8,10 +8,14 @@
 package redistest
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,4 +94,44 @@ func Start(t testing.TB, extraArgs ...string) (sock string) {
 			t.Fatalf("redis-server did not accept connections on %s within %v:\n%s", sock, readyTimeout, out)
 		}
 	}
+}
+
+// ReadRaw reads one complete RESP2/RESP3 reply (aggregates, attributes and
+// blob errors included) and returns its exact bytes, so that "$-1", "*-1",
+// "*0" and "_" stay distinct when kvd's replies are compared with Redis's.
+func ReadRaw(br *bufio.Reader) (string, error) {
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if len(line) < 3 {
+		return "", io.ErrUnexpectedEOF
+	}
+	n, _ := strconv.Atoi(line[1 : len(line)-2])
+	switch line[0] {
+	case '$', '=', '!':
+		if n < 0 {
+			return line, nil
+		}
+		body := make([]byte, n+2)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return "", err
+		}
+		return line + string(body), nil
+	case '*', '~', '>', '%', '|':
+		if line[0] == '%' || line[0] == '|' {
+			n *= 2
+		}
+		var b strings.Builder
+		b.WriteString(line)
+		for i := 0; i < n; i++ {
+			s, err := ReadRaw(br)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(s)
+		}
+		return b.String(), nil
+	}
+	return line, nil
 }

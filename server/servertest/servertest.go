@@ -129,14 +129,15 @@ func (r *Raw) Do(args ...string) string {
 func (r *Raw) ReadReply() string {
 	r.t.Helper()
 	r.SetReadDeadline(time.Now().Add(5 * time.Second))
-	s, err := readReply(r.R)
+	s, err := ReadReply(r.R)
 	if err != nil {
 		r.t.Fatalf("read reply: %v", err)
 	}
 	return s
 }
 
-func readReply(br *bufio.Reader) (string, error) {
+// ReadReply reads one reply from br and renders it as Raw.ReadReply does.
+func ReadReply(br *bufio.Reader) (string, error) {
 	line, err := br.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -176,7 +177,7 @@ func readReply(br *bufio.Reader) (string, error) {
 		}
 		parts := make([]string, 0, n)
 		for i := 0; i < n; i++ {
-			p, err := readReply(br)
+			p, err := ReadReply(br)
 			if err != nil {
 				return "", err
 			}
