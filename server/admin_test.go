@@ -1053,9 +1053,9 @@ func TestAdminDebug(t *testing.T) {
 	// DEBUG SLEEP holds only its connection: another client is served
 	// meanwhile, and the sleeper gets +OK afterwards.
 	sleeper := s.Raw()
+	start := time.Now() // before the send: the sleep is then always within the interval
 	sleeper.Send("DEBUG", "SLEEP", "0.3")
 	c := s.Client(2)
-	start := time.Now()
 	if err := c.Set(context.Background(), "during", "sleep", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
