@@ -195,16 +195,6 @@ func (c *Conn) fd() int {
 	return fd
 }
 
-// pending is the number of bytes queued for the asynchronous writer.
-func (a *asyncOut) pending() int {
-	if !a.started.Load() {
-		return 0
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.buf)
-}
-
 // appendInfo appends the connection's CLIENT LIST line (without the
 // newline) in Redis 7.0's format. self is the connection running the
 // command: only its own query buffer and arguments can be read safely, so
