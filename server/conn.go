@@ -55,6 +55,14 @@ type Conn struct {
 	keyPos  []int
 	stash   []byte // input read while blocked, fed to rd after Release (blocking.go)
 
+	// Routing state of the requests queued since the last flush (route,
+	// flush): the one slot map they were all routed with (so that a
+	// batch's requests for one key go to one worker), and the requests
+	// in order (to route them again after a slot move).
+	sm     *shard.SlotMap
+	queued []*request
+	resend []*request // scratch for flush
+
 	// Per-batch bookkeeping: one clock reading and one counter update per
 	// batch instead of per command.
 	batchNow  time.Time
@@ -77,6 +85,8 @@ type Conn struct {
 	// async carries pushes (MONITOR lines, later Pub/Sub) to the writer
 	// goroutine started on first use.
 	async asyncOut
+	ps    *connPubSub // subscriptions; IO goroutine only (pubsub.go)
+	trk   trackConn   // client-side caching (tracking.go)
 }
 
 // request is one command of a batch. It is the shard.Job the worker runs.
@@ -89,6 +99,7 @@ type request struct {
 	noReply bool
 	done    bool        // reply already written at dispatch (errors, local commands)
 	blk     *blockState // set while a blocking command may block (blocking.go)
+	trk     trackReq    // client-side caching (tracking.go)
 
 	// split execution (multi-worker SplitSum/SplitArray/SplitOK)
 	split     []splitPart
@@ -162,6 +173,7 @@ func (c *Conn) process() bool {
 		if n > 0 {
 			c.flush()
 			c.writeBatch()
+			c.trackingBatchDone() // tracking.go
 		}
 		c.rd.Release()
 		if c.stash != nil && perr == nil && !c.quit { // read while blocked (blocking.go)
@@ -215,6 +227,7 @@ func (c *Conn) dispatch(args [][]byte) {
 	c.batchCmds++
 	r := c.nextReq()
 	r.args = args
+	r.trk.remember = c.trk.on && c.trackingDispatch(args) // tracking.go
 	cmd := s.reg.Lookup(args[0])
 	if cmd == nil {
 		r.reject(unknownCommand(args))
@@ -237,6 +250,10 @@ func (c *Conn) dispatch(args [][]byte) {
 	// command: CONFIG SET requirepass "" lets waiting clients through.
 	if !c.authed && cmd.Flags&NoAuth == 0 && s.cfg.RequirePass() != "" {
 		r.reject(ErrNoAuth)
+		return
+	}
+	if msg := c.pubsubDenied(cmd); msg != "" { // RESP2 subscribed mode (pubsub.go)
+		r.reject(msg)
 		return
 	}
 	// MONITOR sees worker commands as they are queued; local commands
@@ -316,11 +333,15 @@ func (c *Conn) route(r *request) {
 	r.ctx.DB = e.DB(nil, c.db)
 	r.ctx.DB.NoTouch = c.noTouch
 
+	if c.sm == nil {
+		c.sm = e.SlotMap()
+	}
+	sm := c.sm
+	c.queued = append(c.queued, r)
 	if cmd.Flags&AllWorkers != 0 || (cmd.FirstKey == 0 && cmd.Keys == nil) {
 		c.queueBarrier(r, nil)
 		return
 	}
-	sm := e.SlotMap()
 	var keys [][]byte
 	c.keyPos = c.keyPos[:0]
 	if cmd.Keys != nil {
@@ -348,7 +369,8 @@ func (c *Conn) route(r *request) {
 		same = int(sm.Owner[shard.KeySlot(keyAt(i))]) == w0
 	}
 	if same {
-		c.parts[w0].Jobs = append(c.parts[w0].Jobs, r)
+		p := c.part(w0)
+		p.Jobs = append(p.Jobs, r)
 		return
 	}
 	workers := make([]int, 0, 4)
@@ -362,7 +384,9 @@ func (c *Conn) route(r *request) {
 			workers = append(workers, w)
 		}
 	}
-	if cmd.Split != NoSplit && cmd.Keys == nil {
+	// With keyspace notifications on, a split command runs as one barrier
+	// instead, so its events come in key order, as in Redis (notify.go).
+	if cmd.Split != NoSplit && cmd.Keys == nil && s.cfg.NotifyEvents.Load() == 0 {
 		c.queueSplit(r, sm, workers)
 		return
 	}
@@ -372,54 +396,124 @@ func (c *Conn) route(r *request) {
 // queueBarrier queues r as one barrier on the given workers (all when nil):
 // the last to arrive runs the command with every held worker's data.
 func (c *Conn) queueBarrier(r *request, workers []int) {
-	e := c.srv.eng
 	if workers == nil {
-		workers = make([]int, e.NumWorkers())
+		workers = make([]int, c.sm.Workers)
 		for i := range workers {
 			workers[i] = i
 		}
 	}
 	b := shard.NewBarrier(len(workers), r.Run)
 	for _, w := range workers {
-		c.parts[w].Jobs = append(c.parts[w].Jobs, b)
+		p := c.part(w)
+		p.Jobs = append(p.Jobs, b)
 	}
 	c.multi = true
 }
 
+// part is worker i's part of the batch; parts grows when workers are added.
+func (c *Conn) part(i int) *shard.Batch {
+	if i >= len(c.parts) {
+		c.parts = append(c.parts, make([]shard.Batch, i+1-len(c.parts))...)
+	}
+	return &c.parts[i]
+}
+
 // flush submits every queued part, one hand-off per worker, and waits.
+//
+// Slot moves (shard/migrate.go): parts holding a barrier or gate are
+// submitted under LockMulti; if the slot map changed since they were
+// routed, every queued request is routed again there first, with the
+// current map, so that each barrier and gate holds the owners of its keys.
+// Single-worker parts are submitted without the lock; a worker that meets
+// one after a slot of it moved away sends back the rest of the part unrun
+// (Batch.Ran), and those requests are routed again, in order, and
+// submitted in another round.
 func (c *Conn) flush() {
 	e := c.srv.eng
+	for {
+		n := 0
+		for i := range c.parts {
+			if len(c.parts[i].Jobs) > 0 {
+				n++
+			}
+		}
+		if n == 0 {
+			c.sm = nil
+			c.queued = c.queued[:0]
+			break
+		}
+		if n > 1 || c.multi || !c.tryInline() {
+			locked := c.multi
+			if locked {
+				e.LockMulti()
+				if sm := e.SlotMap(); sm != c.sm {
+					n = c.reroute(sm)
+				}
+			}
+			c.wg.Add(n)
+			for i := range c.parts {
+				if p := &c.parts[i]; len(p.Jobs) > 0 {
+					p.Done = &c.wg
+					p.Epoch = c.sm.Epoch
+					e.Worker(i).Submit(p)
+				}
+			}
+			if locked {
+				e.UnlockMulti()
+			}
+			c.wg.Wait()
+		}
+		c.resend = c.resend[:0]
+		for i := range c.parts {
+			p := &c.parts[i]
+			if len(p.Jobs) == 0 {
+				continue
+			}
+			for _, j := range p.Jobs[p.Ran:] {
+				// Only single-worker requests are ever sent back.
+				if r, ok := j.(*request); ok {
+					c.resend = append(c.resend, r)
+				}
+			}
+			clear(p.Jobs)
+			p.Jobs = p.Jobs[:0]
+		}
+		c.multi = false
+		c.sm = nil
+		clear(c.queued)
+		c.queued = c.queued[:0]
+		if len(c.resend) == 0 {
+			break
+		}
+		for _, r := range c.resend {
+			c.route(r)
+		}
+		clear(c.resend)
+	}
+}
+
+// reroute routes every queued request again with sm and returns the number
+// of parts.
+func (c *Conn) reroute(sm *shard.SlotMap) int {
+	for i := range c.parts {
+		clear(c.parts[i].Jobs)
+		c.parts[i].Jobs = c.parts[i].Jobs[:0]
+	}
+	c.resend = append(c.resend[:0], c.queued...)
+	clear(c.queued)
+	c.queued = c.queued[:0]
+	c.sm = sm
+	for _, r := range c.resend {
+		c.route(r)
+	}
+	clear(c.resend)
 	n := 0
 	for i := range c.parts {
 		if len(c.parts[i].Jobs) > 0 {
 			n++
 		}
 	}
-	if n == 0 {
-		return
-	}
-	if n == 1 && !c.multi && c.tryInline() {
-		return
-	}
-	c.wg.Add(n)
-	if c.multi {
-		e.LockMulti()
-	}
-	for i := range c.parts {
-		if p := &c.parts[i]; len(p.Jobs) > 0 {
-			p.Done = &c.wg
-			e.Worker(i).Submit(p)
-		}
-	}
-	if c.multi {
-		e.UnlockMulti()
-	}
-	c.wg.Wait()
-	for i := range c.parts {
-		clear(c.parts[i].Jobs)
-		c.parts[i].Jobs = c.parts[i].Jobs[:0]
-	}
-	c.multi = false
+	return n
 }
 
 // tryInline runs the only queued part on this goroutine when its worker is
@@ -432,14 +526,32 @@ func (c *Conn) tryInline() bool {
 			continue
 		}
 		p.Done = nil
-		if !c.srv.eng.Worker(i).TryRun(p) {
-			return false
-		}
-		clear(p.Jobs)
-		p.Jobs = p.Jobs[:0]
-		return true
+		p.Epoch = c.sm.Epoch
+		return c.srv.eng.Worker(i).TryRun(p)
 	}
 	return false
+}
+
+// RoutedTo reports whether worker w owns the slots of every key of r
+// (shard.Routed): asked only of requests that reach a worker after one of
+// its slots moved away.
+func (r *request) RoutedTo(w *shard.Worker) bool {
+	cmd := r.cmd
+	if cmd.Keys != nil {
+		for _, k := range cmd.Keys(r.args) {
+			if !w.Owns(shard.KeySlot(k)) {
+				return false
+			}
+		}
+		return true
+	}
+	var buf [16]int
+	for _, i := range cmd.KeyPositions(r.args, buf[:0]) {
+		if !w.Owns(shard.KeySlot(r.args[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeBatch writes the replies of the batch in request order, in one write.
@@ -467,7 +579,10 @@ func (c *Conn) writeBatch() {
 
 func (c *Conn) writeRaw(b []byte) {
 	if c.async.started.Load() {
-		c.async.push(b)
+		c.async.pushOwn(b)
+		return
+	}
+	if c.syncOverLimit(len(b)) { // client-output-buffer-limit (outbuf.go)
 		return
 	}
 	if _, err := c.nc.Write(b); err != nil {
@@ -524,7 +639,8 @@ func (c *Conn) queueSplit(r *request, sm *shard.SlotMap, workers []int) {
 	r.left.Store(int32(len(workers)))
 	r.start = time.Now()
 	for i := range r.split {
-		c.parts[r.split[i].worker].Jobs = append(c.parts[r.split[i].worker].Jobs, &r.split[i])
+		p := c.part(r.split[i].worker)
+		p.Jobs = append(p.Jobs, &r.split[i])
 	}
 	c.multi = true
 }
@@ -538,6 +654,9 @@ func (p *splitPart) Run(w *shard.Worker) {
 	p.ctx.DB = w.Engine().DB(w, r.ctx.DB.Index())
 	p.ctx.DB.NoTouch = r.c.noTouch
 	p.runKeys(&p.ctx)
+	if r.trk.remember && r.cmd.Flags&ReadOnly != 0 {
+		p.trackingRemember() // tracking.go
+	}
 	p.ctx = Ctx{} // keep no reference to the batch's arguments
 	if r.left.Add(-1) == 0 {
 		r.merge()
@@ -600,6 +719,8 @@ func (r *request) merge() {
 
 func (c *Conn) close() {
 	c.flush()
+	c.pubsubClose()
+	c.trackingClose() // tracking.go
 	c.async.stop()
 	c.nc.Close()
 	c.srv.removeConn(c)

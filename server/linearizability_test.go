@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kvd/kvd/server/servertest"
+	"github.com/kvd/kvd/shard"
 )
 
 // The linearizability model: 8 keys, each absent or holding a string.
@@ -170,6 +171,61 @@ func TestLinearizable(t *testing.T) {
 	for i := range names {
 		names[i] = ptKeyOn(t, s, fmt.Sprintf("lin%d:", i), i%4)
 	}
+	linCheck(t, s, names, "on 4 workers")
+}
+
+// TestLinearizableSlotMoves records the same kind of history while the
+// slots of the 8 keys move between workers every few hundred microseconds
+// and a worker is added or removed every 50 moves: moving slots must not
+// let any client see a stale value, a lost write or half an MSET.
+func TestLinearizableSlotMoves(t *testing.T) {
+	s := servertest.Start(t, servertest.Workers(4))
+	e := s.Engine()
+	var names [linKeys]string
+	var slots [linKeys]int
+	for i := range names {
+		names[i] = ptKeyOn(t, s, fmt.Sprintf("lin%d:", i), i%4)
+		slots[i] = shard.KeySlot([]byte(names[i]))
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var moves, changes int
+	go func() {
+		defer close(done)
+		rng := rand.New(rand.NewPCG(3, 3))
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var err error
+			switch n := e.NumWorkers(); {
+			case i%50 == 0 && (n >= 6 || (n > 2 && rng.IntN(2) == 0)):
+				err = e.RemoveWorker()
+				changes++
+			case i%50 == 0:
+				_, err = e.AddWorker()
+				changes++
+			default:
+				err = e.MoveSlot(slots[rng.IntN(linKeys)], rng.IntN(n))
+				moves++
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	linCheck(t, s, names, "while slots move")
+	close(stop)
+	<-done
+	t.Logf("%d slot moves, %d worker changes, %d requests sent back after a move", moves, changes, e.Bounced())
+}
+
+// linCheck runs 12 clients over the 8 keys names and checks the history.
+func linCheck(t *testing.T, s *servertest.Server, names [linKeys]string, where string) {
 	const clients = 12
 	const opsPerClient = 350
 	ctx := context.Background()
@@ -277,8 +333,8 @@ func TestLinearizable(t *testing.T) {
 	}
 	start := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(linModel, history, 60*time.Second)
-	t.Logf("history: %d operations by %d clients over %d keys on 4 workers; check %s in %v",
-		len(history), clients, linKeys, res, time.Since(start).Round(time.Millisecond))
+	t.Logf("history: %d operations by %d clients over %d keys %s; check %s in %v",
+		len(history), clients, linKeys, where, res, time.Since(start).Round(time.Millisecond))
 	switch res {
 	case porcupine.Ok:
 	case porcupine.Illegal:

@@ -78,8 +78,7 @@ type Waiter struct {
 	Serve func(d *DB, key []byte)
 
 	db    int
-	e     *Engine
-	home  *Worker // counts the waiter in blocked until it is claimed
+	e     *Engine // set by Block; counts the waiter in blocked until claimed
 	state atomic.Int32
 	done  chan struct{}
 }
@@ -92,7 +91,9 @@ func (wt *Waiter) DB() int { return wt.db }
 // written the waiter's outcome.
 func (wt *Waiter) Claim() bool {
 	if wt.state.CompareAndSwap(waiterWaiting, waiterClaimed) {
-		wt.home.blocked.Add(-1)
+		if wt.e != nil {
+			wt.e.blocked.Add(-1)
+		}
 		return true
 	}
 	return false
@@ -114,10 +115,6 @@ func (wt *Waiter) Done() <-chan struct{} { return wt.done }
 func (d *DB) Block(wt *Waiter) {
 	wt.db = d.idx
 	wt.e = d.e
-	wt.home = d.w
-	if wt.home == nil {
-		wt.home = d.e.workers[0]
-	}
 	wt.done = make(chan struct{})
 	for _, key := range wt.Keys {
 		s := d.slotOf(key)
@@ -135,7 +132,7 @@ func (d *DB) Block(wt *Waiter) {
 		}
 		q.ws = append(q.ws, wt)
 	}
-	wt.home.blocked.Add(1)
+	d.e.blocked.Add(1)
 }
 
 // SignalReady announces that key may now hold something for its waiters
@@ -158,7 +155,7 @@ func (e *Engine) signal(s *Slot, slot int, wk waitKey) {
 		return
 	}
 	q.ready = true
-	w := e.workers[s.owner]
+	w := e.Worker(s.owner)
 	w.ready = append(w.ready, readyKey{slot, wk})
 }
 
@@ -182,13 +179,7 @@ func (d *DB) Worker() *Worker { return d.w }
 
 // BlockedClients is the number of registered waiters nobody has claimed
 // yet: INFO's blocked_clients.
-func (e *Engine) BlockedClients() int64 {
-	var n int64
-	for _, w := range e.workers {
-		n += w.blocked.Load()
-	}
-	return n
-}
+func (e *Engine) BlockedClients() int64 { return e.blocked.Load() }
 
 // serveReady serves the keys signalled ready by the jobs just run. It runs
 // on the worker between jobs; serving may signal more keys (BLMOVE pushes
@@ -233,9 +224,12 @@ func (w *Worker) serveKey(slot int, wk waitKey, a, b int) {
 			continue
 		}
 		if wt.Target != nil {
-			if o := e.WorkerOf(wt.Target); o != a && o != b {
+			// Whether a held worker owns the target's slot: the slot map
+			// may already name a worker that has not taken it over yet.
+			ts := KeySlot(wt.Target)
+			if !e.Worker(a).Owns(ts) && !e.Worker(b).Owns(ts) {
 				q.handoff = true
-				e.handoff(s.owner, o, slot, wk)
+				e.handoff(s.owner, ts, slot, wk)
 				return
 			}
 		}
@@ -254,19 +248,33 @@ func (w *Worker) serveKey(slot int, wk waitKey, a, b int) {
 	}
 }
 
-// handoff submits a barrier over workers a (the key's owner) and b that
-// serves wk again holding both. Submitting never blocks, so a worker may
-// do it between jobs or from a barrier function.
-func (e *Engine) handoff(a, b, slot int, wk waitKey) {
-	bar := NewBarrier(2, func(w *Worker) {
+// handoff submits a barrier over worker a (the key's owner, running the
+// caller) and the owner of target slot ts that serves wk again holding
+// both. Submitting never blocks, so a worker may do it between jobs or from
+// a barrier function. The target's owner is read from the slot map under
+// LockMulti: a hand-off of ts to it is then queued ahead of the barrier.
+// If the key's slot moves away before the barrier runs, the barrier does
+// nothing: the move re-signalled the key on its new owner (migrate.go).
+func (e *Engine) handoff(a, ts, slot int, wk waitKey) {
+	e.LockMulti()
+	b := int(e.SlotMap().Owner[ts])
+	n := 2
+	if b == a { // ts is on its way to a: the barrier runs after that
+		n = 1
+	}
+	bar := NewBarrier(n, func(w *Worker) {
+		if !e.Worker(a).Owns(slot) && !e.Worker(b).Owns(slot) {
+			return
+		}
 		if q := e.slots[slot].waiters[wk]; q != nil {
 			q.handoff = false
 			w.serveKey(slot, wk, a, b)
 		}
 	})
-	e.LockMulti()
-	e.workers[a].Submit(&Batch{Jobs: []Job{bar}})
-	e.workers[b].Submit(&Batch{Jobs: []Job{bar}})
+	e.Worker(a).Submit(&Batch{Jobs: []Job{bar}})
+	if n == 2 {
+		e.Worker(b).Submit(&Batch{Jobs: []Job{bar}})
+	}
 	e.UnlockMulti()
 }
 
@@ -301,37 +309,57 @@ func removeAt(ws []*Waiter, i int) []*Waiter {
 // RemoveWaiter drops a finished waiter from the queues of its keys. It
 // submits one job per worker owning some of the keys and does not wait:
 // the caller may be any goroutine. (A waiter met before its job runs is
-// skipped as claimed.)
+// skipped as claimed.) A job that finds a key's slot gone to another worker
+// sends that key on to the slot's owner.
 func (e *Engine) RemoveWaiter(wt *Waiter) {
 	if wt.e == nil {
 		return // never registered
 	}
+	e.removeWaiterKeys(wt, wt.Keys)
+}
+
+func (e *Engine) removeWaiterKeys(wt *Waiter, keys [][]byte) {
 	sm := e.SlotMap()
 	var seen [8]int
 	workers := seen[:0]
-	for _, key := range wt.Keys {
+	for _, key := range keys {
 		o := int(sm.Owner[KeySlot(key)])
 		dup := false
 		for _, x := range workers {
 			dup = dup || x == o
 		}
-		if !dup {
-			workers = append(workers, o)
-			e.workers[o].Submit(&Batch{Jobs: []Job{removeWaiterJob{wt}}})
+		if dup {
+			continue
 		}
+		workers = append(workers, o)
+		j := removeWaiterJob{wt: wt, keys: keys}
+		if len(workers) > 1 || len(keys) > 1 {
+			// Several owners: each job gets the keys of its owner only.
+			j.keys = nil
+			for _, k := range keys {
+				if int(sm.Owner[KeySlot(k)]) == o {
+					j.keys = append(j.keys, k)
+				}
+			}
+		}
+		e.Worker(o).Submit(&Batch{Jobs: []Job{j}})
 	}
 }
 
-// removeWaiterJob removes a waiter from the queues of its keys owned by
-// the worker that runs it.
-type removeWaiterJob struct{ wt *Waiter }
+// removeWaiterJob removes a waiter from the queues of keys, on the worker
+// owning their slots.
+type removeWaiterJob struct {
+	wt   *Waiter
+	keys [][]byte
+}
 
 func (j removeWaiterJob) Run(w *Worker) {
 	e := w.e
-	sm := e.SlotMap()
-	for _, key := range j.wt.Keys {
+	var away [][]byte
+	for _, key := range j.keys {
 		slot := KeySlot(key)
-		if int(sm.Owner[slot]) != w.id {
+		if !w.Owns(slot) {
+			away = append(away, key) // moved since the job was queued
 			continue
 		}
 		s := &e.slots[slot]
@@ -352,6 +380,9 @@ func (j removeWaiterJob) Run(w *Worker) {
 				s.waiters = nil
 			}
 		}
+	}
+	if away != nil {
+		e.removeWaiterKeys(j.wt, away)
 	}
 }
 

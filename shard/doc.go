@@ -22,4 +22,13 @@
 // Engine.multiMu, so every worker sees them in the same relative order and
 // they cannot deadlock; the last worker to arrive runs the function while
 // the others wait, then releases them.
+//
+// Ownership changes at run time (migrate.go): a slot moves by a Barrier
+// over its old and new owner, queued under multiMu, after which the new
+// slot map is published. Whoever routes by the slot map tags its Batch with
+// the map's Epoch; a worker that gets a batch routed before it lost a slot
+// sends back the jobs that touch the slot (Batch.Ran) instead of running
+// them. Workers are added and removed (AddWorker, RemoveWorker) with the
+// same mechanism; the worker list is published copy-on-write. Per-worker
+// and per-slot load counters are in load.go.
 package shard

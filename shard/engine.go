@@ -17,20 +17,51 @@ type Config struct {
 	// Hz, when set, is read before every active-expiry tick, so that
 	// CONFIG SET hz takes effect at once.
 	Hz func() int
+	// SampleEvery is the period of the per-slot load sampler (load.go):
+	// 0 means one second, a negative value switches it off (SampleLoad
+	// still works).
+	SampleEvery time.Duration
 }
 
 // SlotMap is an immutable snapshot of which worker owns each slot. A new
-// map with a higher Epoch is published whenever ownership changes.
+// map with a higher Epoch is published whenever ownership or the number of
+// workers changes (migrate.go), right after the hand-off is queued on the
+// workers concerned: a request routed with it reaches them behind it.
 type SlotMap struct {
-	Epoch uint64
-	Owner [NumSlots]uint16
+	Epoch   uint64
+	Owner   [NumSlots]uint16
+	Workers int // the number of workers (ids 0..Workers-1) with this map
+}
+
+// workerSet is the published list of workers. all holds every worker ever
+// started, indexed by id; the first n are active. Retired workers (ids n
+// and up, removed by RemoveWorker) own nothing and stay parked, so that a
+// batch routed to one before its removal is still answered (sent back).
+type workerSet struct {
+	all []*Worker
+	n   int
 }
 
 // Engine is the sharded keyspace and its workers.
 type Engine struct {
 	slots   [NumSlots]Slot // values: the array is allocated once with the Engine
-	workers []*Worker
+	ws      atomic.Pointer[workerSet]
 	slotmap atomic.Pointer[SlotMap]
+
+	// adminMu serializes slot moves and worker changes (migrate.go);
+	// closed is set under it by Close.
+	adminMu sync.Mutex
+	closed  bool
+	started bool
+
+	moves   atomic.Int64 // slots moved
+	bounced atomic.Int64 // jobs sent back to their submitter after a move
+	blocked atomic.Int64 // registered waiters nobody has claimed (blocking.go)
+
+	// slotRate holds each slot's decayed operation rate (float64 bits),
+	// written by the slot's owner when it samples (load.go).
+	slotRate    [NumSlots]atomic.Uint64
+	sampleEvery time.Duration
 
 	// multiMu orders the submission of batches that contain Barriers, so
 	// that every worker sees barriers in the same relative order.
@@ -75,31 +106,48 @@ func New(cfg Config) *Engine {
 		e.log = slog.Default()
 	}
 	e.ActiveExpire.Store(true)
-	for i := 0; i < cfg.Workers; i++ {
-		e.workers = append(e.workers, newWorker(e, i))
+	e.sampleEvery = cfg.SampleEvery
+	if e.sampleEvery == 0 {
+		e.sampleEvery = time.Second
 	}
-	m := &SlotMap{Epoch: 1}
+	if cfg.Workers > MaxWorkers {
+		cfg.Workers = MaxWorkers
+	}
+	var workers []*Worker
+	for i := 0; i < cfg.Workers; i++ {
+		workers = append(workers, newWorker(e, i))
+	}
+	m := &SlotMap{Epoch: 1, Workers: cfg.Workers}
 	for s := range e.slots {
 		owner := s % cfg.Workers
 		e.slots[s] = Slot{dbs: make([]table, cfg.Databases-1), owner: owner}
 		m.Owner[s] = uint16(owner)
-		e.workers[owner].owned = append(e.workers[owner].owned, s)
+		w := workers[owner]
+		w.owned = append(w.owned, s)
+		w.own[s>>6] |= 1 << (s & 63)
 	}
 	e.slotmap.Store(m)
-	for _, w := range e.workers {
+	for _, w := range workers {
 		w.nOwned.Store(int32(len(w.owned)))
 	}
+	e.ws.Store(&workerSet{all: workers, n: len(workers)})
 	return e
 }
 
 // Start runs the worker goroutines and the active-expiry ticker (hz cycles
 // per second; 0 disables the ticker).
 func (e *Engine) Start(hz int) {
-	for _, w := range e.workers {
+	e.adminMu.Lock()
+	e.started = true
+	for _, w := range e.ws.Load().all {
+		e.startWorker(w)
+	}
+	e.adminMu.Unlock()
+	if e.sampleEvery > 0 {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			w.loop()
+			e.sampleTicker(e.sampleEvery)
 		}()
 	}
 	if hz > 0 {
@@ -111,8 +159,20 @@ func (e *Engine) Start(hz int) {
 	}
 }
 
-// Close stops the workers after they drain what is queued.
+func (e *Engine) startWorker(w *Worker) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		w.loop()
+	}()
+}
+
+// Close stops the workers after they drain what is queued. A slot move or
+// worker change in progress finishes first.
 func (e *Engine) Close() {
+	e.adminMu.Lock()
+	e.closed = true
+	e.adminMu.Unlock()
 	e.stopOnce.Do(func() { close(e.stop) })
 	e.wg.Wait()
 }
@@ -120,14 +180,21 @@ func (e *Engine) Close() {
 // Databases is the number of logical databases.
 func (e *Engine) Databases() int { return e.databases }
 
-// NumWorkers is the number of workers.
-func (e *Engine) NumWorkers() int { return len(e.workers) }
+// NumWorkers is the number of active workers (ids 0..NumWorkers()-1). It
+// changes with AddWorker and RemoveWorker.
+func (e *Engine) NumWorkers() int { return e.ws.Load().n }
 
-// Worker returns worker i.
-func (e *Engine) Worker(i int) *Worker { return e.workers[i] }
+// Worker returns worker i: an active one, or a retired one (i at or above
+// NumWorkers(), removed by RemoveWorker, owning nothing) that a batch routed
+// before its removal may still reach.
+func (e *Engine) Worker(i int) *Worker { return e.ws.Load().all[i] }
 
-// Workers returns all workers.
-func (e *Engine) Workers() []*Worker { return e.workers }
+// Workers returns the active workers, by id. The slice is a snapshot and
+// must not be modified.
+func (e *Engine) Workers() []*Worker {
+	ws := e.ws.Load()
+	return ws.all[:ws.n:ws.n]
+}
 
 // SlotMap returns the current slot→worker map. It is immutable.
 func (e *Engine) SlotMap() *SlotMap { return e.slotmap.Load() }
@@ -173,9 +240,10 @@ func (b *Barrier) Run(w *Worker) {
 // view of the whole keyspace (FLUSHALL, SWAPDB, DBSIZE from tests).
 func (e *Engine) Do(fn func(w *Worker)) {
 	var wg sync.WaitGroup
-	b := NewBarrier(len(e.workers), fn)
 	e.LockMulti()
-	for _, w := range e.workers {
+	ws := e.Workers() // under the lock: the set cannot change until submitted
+	b := NewBarrier(len(ws), fn)
+	for _, w := range ws {
 		wg.Add(1)
 		w.Submit(&Batch{Jobs: []Job{b}, Done: &wg})
 	}
@@ -216,7 +284,7 @@ func (e *Engine) expireTicker(every time.Duration) {
 		case <-t.C:
 		}
 		if e.ActiveExpire.Load() {
-			for _, w := range e.workers {
+			for _, w := range e.Workers() {
 				if w.expirePending.CompareAndSwap(false, true) {
 					w.Submit(&Batch{Jobs: []Job{expireJob{}}})
 				}
@@ -235,7 +303,7 @@ func (e *Engine) expireTicker(every time.Duration) {
 // (tests use it with an injected clock instead of sleeping).
 func (e *Engine) RunExpireCycle() {
 	var wg sync.WaitGroup
-	for _, w := range e.workers {
+	for _, w := range e.Workers() {
 		wg.Add(1)
 		w.Submit(&Batch{Jobs: []Job{expireJob{}}, Done: &wg})
 	}

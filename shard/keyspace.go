@@ -34,7 +34,11 @@ func (d *DB) slotOf(key []byte) *Slot { return &d.e.slots[KeySlot(key)] }
 
 // lookup finds key, deleting it first if it has expired.
 func (d *DB) lookup(key []byte) (*table, *Object) {
-	t := d.slotOf(key).table(d.idx, false)
+	slot := KeySlot(key)
+	if d.w != nil {
+		d.w.slotHits[slot]++ // per-slot load (load.go)
+	}
+	t := d.e.slots[slot].table(d.idx, false)
 	if t == nil {
 		return nil, nil
 	}

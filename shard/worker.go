@@ -14,12 +14,34 @@ type Job interface {
 }
 
 // Batch is the jobs one submitter hands one worker at once: a pipeline's
-// commands for that worker, in order. The worker runs them in order and then
-// calls Done.Done() (when Done is not nil). After that it never touches the
-// batch again, so the submitter may reuse it.
+// commands for that worker, in order. The worker runs them in order, sets
+// Ran and then calls Done.Done() (when Done is not nil). After that it never
+// touches the batch again, so the submitter may reuse it.
 type Batch struct {
 	Jobs []Job
 	Done *sync.WaitGroup
+	// Epoch is the epoch of the slot map the jobs were routed with, 0 when
+	// they were not routed by slot. A batch routed before a slot of this
+	// worker moved away is checked job by job (see Routed). A batch that
+	// holds a Barrier or a Gate must be submitted under LockMulti with the
+	// map current then: such a batch is never stale (migrate.go).
+	Epoch uint64
+	// Ran is written by the worker: how many jobs it ran. When it is less
+	// than len(Jobs), Jobs[Ran] reached this worker after one of its slots
+	// had moved away, and neither it nor any later job of the batch ran:
+	// the submitter routes Jobs[Ran:] again, in order, with the current
+	// slot map (which keeps per-key order: none of them has run).
+	Ran int
+}
+
+// Routed is a job the submitter routed to a worker by the slots of its
+// keys. In a batch routed with a slot map older than the worker's last
+// ownership change, the worker asks each Routed job whether it still owns
+// every slot the job touches (RoutedTo calls Worker.Owns); at the first
+// that says no, it stops the batch (Batch.Ran). Other jobs always run.
+type Routed interface {
+	Job
+	RoutedTo(w *Worker) bool
 }
 
 // WorkerStats are a worker's counters, readable from any goroutine.
@@ -68,6 +90,19 @@ type Worker struct {
 	nOwned   atomic.Int32
 	drainNow int64 // clock reading at the start of the current drain
 
+	// own is the bitmap of owned slots and lastChange the epoch of the
+	// last ownership change this worker took part in. Both are written
+	// only by a slot hand-off holding the worker (migrate.go) and read by
+	// whoever runs the worker's jobs.
+	own        [NumSlots / 64]uint64
+	lastChange uint64
+
+	// slotHits counts the key lookups per slot since the last load sample
+	// (load.go); worker-local, so counting costs one increment.
+	slotHits      *[NumSlots]uint32
+	lastSample    time.Time
+	samplePending atomic.Bool
+
 	expireCursor  int
 	expirePending atomic.Bool
 
@@ -78,7 +113,13 @@ type Worker struct {
 }
 
 func newWorker(e *Engine, id int) *Worker {
-	return &Worker{id: id, e: e, wake: make(chan struct{}, 1)}
+	return &Worker{id: id, e: e, wake: make(chan struct{}, 1), slotHits: new([NumSlots]uint32), lastSample: time.Now()}
+}
+
+// Owns reports whether the worker owns slot. Only the worker itself (a job
+// running on it) or a function holding it through a barrier may call it.
+func (w *Worker) Owns(slot int) bool {
+	return w.own[slot>>6]&(1<<(slot&63)) != 0
 }
 
 // ID is the worker's index.
@@ -139,11 +180,18 @@ func (w *Worker) loop() {
 			}
 			w.mu.Lock()
 		}
+		w.mu.Unlock()
+		// exec before the queue: a TryRun caller then sees either batches
+		// still queued (and backs off) or nothing taken and not yet run,
+		// so an inline batch never overtakes a queued one (a slot
+		// hand-off, say), which is what makes Batch.Epoch checks sound.
+		// Only this goroutine takes from the queue: it is still non-empty.
+		w.exec.Lock()
+		w.mu.Lock()
 		q := w.queue
 		w.queue = w.spare[:0]
 		w.mu.Unlock()
 
-		w.exec.Lock()
 		start := time.Now()
 		w.drainNow = 0
 		jobs := 0
@@ -191,16 +239,51 @@ func (w *Worker) TryRun(b *Batch) bool {
 
 func (w *Worker) runBatch(b *Batch) int {
 	n := len(b.Jobs) // read before Done: the submitter reuses b once released
-	for _, j := range b.Jobs {
-		w.runJob(j)
-		if len(w.ready) > 0 {
-			w.serveReady() // blocked clients the job's writes can serve (blocking.go)
+	if b.Epoch != 0 && b.Epoch < w.lastChange {
+		// Routed before one of this worker's slots moved: check each job.
+		n = w.runChecked(b)
+	} else {
+		for _, j := range b.Jobs {
+			w.runJob(j)
+			if len(w.ready) > 0 {
+				w.serveReady() // blocked clients the job's writes can serve (blocking.go)
+			}
 		}
 	}
+	b.Ran = n
 	if b.Done != nil {
 		b.Done.Done()
 	}
 	return n
+}
+
+// runChecked runs a batch routed with an old slot map: it stops at the
+// first Routed job whose slots are not all this worker's, and returns how
+// many jobs ran.
+func (w *Worker) runChecked(b *Batch) int {
+	for i, j := range b.Jobs {
+		if r, ok := j.(Routed); ok && !w.routedHere(r) {
+			w.e.bounced.Add(int64(len(b.Jobs) - i))
+			return i
+		}
+		w.runJob(j)
+		if len(w.ready) > 0 {
+			w.serveReady()
+		}
+	}
+	return len(b.Jobs)
+}
+
+// routedHere calls r.RoutedTo; a panic counts as "here" (the job then runs
+// and reports its own failure).
+func (w *Worker) routedHere(r Routed) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.e.log.Error("BUG: RoutedTo panicked", "worker", w.id, "panic", fmt.Sprint(v))
+			ok = true
+		}
+	}()
+	return r.RoutedTo(w)
 }
 
 // runJob runs one job. Jobs recover their own panics (a command's bug
