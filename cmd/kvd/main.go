@@ -44,6 +44,9 @@ func newRootCmd(run func(cfg *server.Config, cpuprofile string) error) *cobra.Co
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := server.DefaultConfig()
+			// The binary balances slots and scales workers by default
+			// (rebalance-interval-ms); the file and flags can change it.
+			server.AdaptiveDefaults(cfg)
 			if configFile != "" {
 				if err := cfg.LoadFile(configFile); err != nil {
 					return err
@@ -72,6 +75,15 @@ func newRootCmd(run func(cfg *server.Config, cpuprofile string) error) *cobra.Co
 					return err
 				}
 			}
+			// An explicit --workers N fixes the shape: the scaler keeps N
+			// workers (slots are still balanced between them).
+			if cmd.Flags().Changed("workers") && workers > 0 {
+				for _, p := range []string{"workers-min", "workers-max"} {
+					if err := cfg.Set(p, strconv.Itoa(workers), false); err != nil {
+						return fmt.Errorf("--workers: %v", err)
+					}
+				}
+			}
 			return run(cfg, cpuprofile)
 		},
 	}
@@ -79,18 +91,31 @@ func newRootCmd(run func(cfg *server.Config, cpuprofile string) error) *cobra.Co
 	f.StringVarP(&configFile, "config", "c", "", "redis.conf-style configuration file")
 	f.IntVarP(&port, "port", "p", 6379, "TCP port to listen on")
 	f.StringVar(&bind, "bind", "127.0.0.1", "addresses to listen on (space-separated)")
-	f.IntVar(&workers, "workers", 0, "number of worker goroutines (0 = number of CPUs)")
+	f.IntVar(&workers, "workers", 0, "fixed number of worker goroutines (0 or absent: adaptive, between workers-min and workers-max)")
 	f.StringVar(&pass, "requirepass", "", "password clients must AUTH with")
 	f.IntVar(&databases, "databases", 16, "number of logical databases")
 	f.StringVar(&loglevel, "loglevel", "notice", "debug, verbose, notice or warning")
 	f.IntVar(&maxclients, "maxclients", 10000, "maximum number of connected clients")
 	f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file until shutdown (performance work)")
+	f.StringVar(&memprofile, "memprofile", "", "write an allocation profile to this file at shutdown (performance work)")
 	cmd.SilenceUsage = true
 	return cmd
 }
 
+// memprofile is the --memprofile flag: where serve writes the allocation
+// profile (pprof "allocs") when the server stops.
+var memprofile string
+
 // serve runs the server until SIGINT/SIGTERM or SHUTDOWN.
 func serve(cfg *server.Config, cpuprofile string) error {
+	if memprofile != "" {
+		defer func() {
+			if f, err := os.Create(memprofile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
 		if err != nil {
