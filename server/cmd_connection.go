@@ -32,6 +32,9 @@ func registerConnection(r *Registry) {
 var connResetHooks []func(c *Conn)
 
 func cmdPing(c *Conn, args [][]byte, w *proto.Writer) {
+	if len(args) <= 2 && c.pubsubPing(args, w) { // RESP2 subscribed mode (pubsub.go)
+		return
+	}
 	switch len(args) {
 	case 1:
 		w.Simple("PONG")
