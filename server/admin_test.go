@@ -102,8 +102,8 @@ func TestAdminInfoSections(t *testing.T) {
 		}{
 			{nil, "clients,cluster,cpu,errorstats,keyspace,memory,modules,persistence,replication,server,stats"},
 			{[]string{"default"}, "clients,cluster,cpu,errorstats,keyspace,memory,modules,persistence,replication,server,stats"},
-			{[]string{"all"}, "clients,cluster,commandstats,cpu,errorstats,keyspace,latencystats,memory,modules,persistence,replication,server,stats,workers"},
-			{[]string{"everything"}, "clients,cluster,commandstats,cpu,errorstats,keyspace,latencystats,memory,modules,persistence,replication,server,stats,workers"},
+			{[]string{"all"}, "clients,cluster,commandstats,cpu,errorstats,flash,keyspace,latencystats,memory,modules,persistence,replication,server,stats,workers"},
+			{[]string{"everything"}, "clients,cluster,commandstats,cpu,errorstats,flash,keyspace,latencystats,memory,modules,persistence,replication,server,stats,workers"},
 			{[]string{"default", "commandstats"}, "clients,cluster,commandstats,cpu,errorstats,keyspace,memory,modules,persistence,replication,server,stats"},
 			{[]string{"SERVER", "clients", "server"}, "clients,server"},
 			{[]string{"commandstats"}, "commandstats"},
@@ -542,7 +542,7 @@ func TestAdminConfigRewrite(t *testing.T) {
 		"client-output-buffer-limit normal 1mb 2 3\n" +
 		"tcp-keepalive 100\n" +
 		"maxmemory-policy allkeys-lru\n" +
-		"notify-keyspace-events \"KEA\"\n" +
+		"notify-keyspace-events \"AKE\"\n" + // Redis writes the canonical classes
 		"save \"\"\n"
 	if string(got) != want {
 		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)

@@ -187,6 +187,7 @@ func (c *Conn) dispatchBlocking(r *request) {
 	if len(c.wbuf) > 0 {
 		c.writeRaw(c.wbuf)
 	}
+	c.trackingBatchDone() // tracking.go: held invalidations reach a blocked client
 	c.awaitUnblock(r, &b)
 	c.batchNow = time.Now()
 	c.lastSeen.Store(c.batchNow.UnixMilli())

@@ -79,22 +79,31 @@ func bitGrow(b []byte, n int) []byte {
 // created or zero-padded so that bit maxbit exists. It writes WRONGTYPE and
 // returns nil for another kind.
 func bitLookupWrite(x *Ctx, maxbit uint64) *shard.Object {
+	o, _ := bitLookupWriteDirty(x, maxbit)
+	return o
+}
+
+// bitLookupWriteDirty is bitLookupWrite that also reports whether the key
+// was created or its string grown (Redis's dirty flag: SETBIT notifies
+// then even when the bit itself did not change).
+func bitLookupWriteDirty(x *Ctx, maxbit uint64) (*shard.Object, bool) {
 	key := x.Args[1]
 	n := int(maxbit>>3) + 1
 	o := x.DB.Lookup(key)
 	if o == nil {
 		o = &shard.Object{Str: make([]byte, n), Kind: shard.KindString, Raw: true}
-		x.DB.Add(key, o)
-		return o
+		x.dbAdd(key, o)
+		return o, true
 	}
 	if o.Kind != shard.KindString {
 		x.W.Error(ErrWrongType)
-		return nil
+		return nil, false
 	}
+	grown := len(o.Str) < n
 	o.Str = bitGrow(o.Str, n)
 	o.Raw = true
 	strTouch(x, o)
-	return o
+	return o, grown
 }
 
 func cmdSetBit(x *Ctx) {
@@ -108,7 +117,7 @@ func cmdSetBit(x *Ctx) {
 		x.W.Error(errBitValue)
 		return
 	}
-	o := bitLookupWrite(x, off)
+	o, dirty := bitLookupWriteDirty(x, off)
 	if o == nil {
 		return
 	}
@@ -118,6 +127,9 @@ func cmdSetBit(x *Ctx) {
 		o.Str[i] |= mask
 	} else {
 		o.Str[i] &^= mask
+	}
+	if dirty || (old != 0) != (on == 1) {
+		x.changed(NotifyString, "setbit", x.Args[1])
 	}
 	if old != 0 {
 		x.W.Int(1)
@@ -463,7 +475,7 @@ func cmdBitOp(x *Ctx) {
 	}
 	dst := x.Args[2]
 	if maxLen == 0 {
-		x.DB.Delete(dst)
+		x.delKeyNotify(dst)
 		x.W.Int(0)
 		return
 	}
@@ -517,7 +529,8 @@ func cmdBitOp(x *Ctx) {
 		res[j] = out
 	}
 	// Like SET: the previous value and its expiry are replaced.
-	x.DB.Add(dst, &shard.Object{Str: res, Kind: shard.KindString, Raw: true})
+	x.setKey(dst, &shard.Object{Str: res, Kind: shard.KindString, Raw: true})
+	x.changed(NotifyString, "set", dst)
 	x.W.Int(int64(maxLen))
 }
 
@@ -648,8 +661,17 @@ func bitField(x *Ctx, readOnlyCmd bool) {
 	}
 
 	x.W.Array(len(ops))
+	changes := 0
+	defer func() {
+		if changes > 0 {
+			x.changed(NotifyString, "setbit", x.Args[1])
+		}
+	}()
 	for i := range ops {
 		op := &ops[i]
+		if op.opcode != bfGet {
+			changes++
+		}
 		if op.opcode == bfGet {
 			// Read through a zero-padded copy of the (up to) 9 bytes the
 			// field spans, so fields past the end read as zeros.

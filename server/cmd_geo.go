@@ -449,7 +449,7 @@ func geoRadiusGeneric(x *Ctx, srcKeyIndex int, flags int) {
 
 	if z == nil {
 		if storeKey != nil {
-			x.DB.Delete(storeKey)
+			x.delKeyNotify(storeKey)
 			x.W.Int(0)
 		} else {
 			x.W.Array(0)
@@ -479,9 +479,15 @@ func geoRadiusGeneric(x *Ctx, srcKeyIndex int, flags int) {
 		}
 		lim := zsetLimitsOf(x)
 		dz.FitListpack(lim.entries, lim.value)
-		x.DB.Add(storeKey, &shard.Object{Kind: shard.KindZSet, Val: dz})
+		x.setKey(storeKey, &shard.Object{Kind: shard.KindZSet, Val: dz})
+		x.keyModified(storeKey)
+		if flags&geoSearchCmd != 0 {
+			x.notify(NotifyZSet, "geosearchstore", storeKey)
+		} else {
+			x.notify(NotifyZSet, "georadiusstore", storeKey)
+		}
 	} else {
-		x.DB.Delete(storeKey)
+		x.delKeyNotify(storeKey)
 	}
 	x.W.Int(int64(returned))
 }

@@ -75,7 +75,7 @@ func hashWrite(x *Ctx, key []byte) (*shard.Object, *types.Hash, bool) {
 // existing one is modified in place and needs nothing).
 func hashStore(x *Ctx, key []byte, o *shard.Object, h *types.Hash) {
 	if o == nil {
-		x.DB.Add(key, &shard.Object{Kind: shard.KindHash, Val: h})
+		x.dbAdd(key, &shard.Object{Kind: shard.KindHash, Val: h})
 	}
 }
 
@@ -105,6 +105,7 @@ func hashSetGeneric(x *Ctx, name string) {
 		}
 	}
 	hashStore(x, key, o, h)
+	x.changed(NotifyHash, "hset", key)
 	if name == "hmset" {
 		x.W.OK()
 	} else {
@@ -125,6 +126,7 @@ func cmdHSetNX(x *Ctx) {
 	maxEntries, maxValue := hashLimits(x)
 	h.Set(x.Args[2], x.Args[3], maxEntries, maxValue)
 	hashStore(x, key, o, h)
+	x.changed(NotifyHash, "hset", key)
 	x.W.Int(1)
 }
 
@@ -181,7 +183,11 @@ func cmdHDel(x *Ctx) {
 			}
 		}
 	}
-	deleteIfEmpty(x, key, o)
+	if deleted > 0 {
+		x.keyModified(key)
+		x.notify(NotifyHash, "hdel", key)
+		x.delIfEmpty(key, o)
+	}
 	x.W.Int(int64(deleted))
 }
 
@@ -281,6 +287,7 @@ func cmdHIncrBy(x *Ctx) {
 	maxEntries, maxValue := hashLimits(x)
 	h.Set(field, strconv.AppendInt(buf[:0], cur, 10), maxEntries, maxValue)
 	hashStore(x, key, o, h)
+	x.changed(NotifyHash, "hincrby", key)
 	x.W.Int(cur)
 }
 
@@ -317,6 +324,7 @@ func cmdHIncrByFloat(x *Ctx) {
 	maxEntries, maxValue := hashLimits(x)
 	h.Set(field, s, maxEntries, maxValue)
 	hashStore(x, key, o, h)
+	x.changed(NotifyHash, "hincrbyfloat", key)
 	x.W.Bulk(s)
 }
 

@@ -51,7 +51,7 @@ func cmdPFAdd(x *Ctx) {
 	updated := 0
 	if o == nil {
 		o = newHLLObject()
-		x.DB.Add(key, o)
+		x.dbAdd(key, o)
 		updated++
 	} else {
 		if !hllCheck(x, o) {
@@ -74,6 +74,7 @@ func cmdPFAdd(x *Ctx) {
 	}
 	if updated > 0 {
 		types.HLLInvalidateCache(o.Str)
+		x.changed(NotifyString, "pfadd", key)
 		x.W.Int(1)
 		return
 	}
@@ -88,7 +89,7 @@ func cmdPFCount(x *Ctx) {
 	if len(x.Args) > 2 {
 		regs := new(types.HLLRegs)
 		for _, key := range x.Args[1:] {
-			o := x.DB.LookupRead(key)
+			o := x.lookupRead(key)
 			if o == nil {
 				continue // a missing key is an empty HLL
 			}
@@ -103,7 +104,7 @@ func cmdPFCount(x *Ctx) {
 		x.W.Int(int64(regs.Count()))
 		return
 	}
-	o := x.DB.LookupRead(x.Args[1])
+	o := x.lookupRead(x.Args[1])
 	if o == nil {
 		x.W.Int(0)
 		return
@@ -119,6 +120,7 @@ func cmdPFCount(x *Ctx) {
 			return
 		}
 		types.HLLSetCachedCard(o.Str, card)
+		x.keyModified(x.Args[1]) // the cached cardinality changed the string
 	}
 	x.W.Int(int64(card))
 }
@@ -130,7 +132,7 @@ func cmdPFMerge(x *Ctx) {
 	regs := new(types.HLLRegs)
 	dense := false
 	for _, key := range x.Args[1:] {
-		o := x.DB.LookupRead(key)
+		o := x.lookupRead(key)
 		if o == nil {
 			continue
 		}
@@ -149,7 +151,7 @@ func cmdPFMerge(x *Ctx) {
 	o := x.DB.Lookup(key)
 	if o == nil {
 		o = newHLLObject()
-		x.DB.Add(key, o)
+		x.dbAdd(key, o)
 	} else {
 		o.Raw = true
 		strTouch(x, o)
@@ -160,5 +162,6 @@ func cmdPFMerge(x *Ctx) {
 		return
 	}
 	o.Str = s
+	x.changed(NotifyString, "pfadd", key)
 	x.W.OK()
 }

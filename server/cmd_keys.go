@@ -90,6 +90,17 @@ func keysLookupNoTouch(x *Ctx, key []byte) *shard.Object {
 	return o
 }
 
+// keysLookupNoTouchMiss is keysLookupNoTouch plus the "keymiss" event of
+// Redis's lookupKeyReadWithFlags (EXISTS, TYPE, TTL; OBJECT passes
+// LOOKUP_NONOTIFY and uses keysLookupNoTouch).
+func keysLookupNoTouchMiss(x *Ctx, key []byte) *shard.Object {
+	o := keysLookupNoTouch(x, key)
+	if o == nil {
+		x.notify(NotifyKeyMiss, "keymiss", key)
+	}
+	return o
+}
+
 // keysParseDBIndex parses a database index like Redis's
 // getIntFromObjectOrReply: a string2ll number within the C int range.
 func keysParseDBIndex(b []byte) (int, bool) {
@@ -107,13 +118,14 @@ func keysBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(
 
 func delKey(x *Ctx, key []byte, _ [][]byte) int64 {
 	if x.DB.Delete(key) {
+		x.changed(NotifyGeneric, "del", key)
 		return 1
 	}
 	return 0
 }
 
 func existsKey(x *Ctx, key []byte, _ [][]byte) int64 {
-	if keysLookupNoTouch(x, key) != nil {
+	if keysLookupNoTouchMiss(x, key) != nil {
 		return 1
 	}
 	return 0
@@ -124,7 +136,7 @@ func existsKey(x *Ctx, key []byte, _ [][]byte) int64 {
 func touchKey(x *Ctx, key []byte, _ [][]byte) int64 {
 	nt := x.DB.NoTouch
 	x.DB.NoTouch = false
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	x.DB.NoTouch = nt
 	if o != nil {
 		return 1
@@ -133,7 +145,7 @@ func touchKey(x *Ctx, key []byte, _ [][]byte) int64 {
 }
 
 func cmdType(x *Ctx) {
-	o := keysLookupNoTouch(x, x.Args[1])
+	o := keysLookupNoTouchMiss(x, x.Args[1])
 	if o == nil {
 		x.W.Simple("none")
 		return
@@ -183,10 +195,10 @@ func expireGeneric(x *Ctx, name string, relative, seconds bool) {
 		x.W.Error(ErrNotInteger)
 		return
 	}
-	invalid := "ERR invalid expire time in '" + name + "' command"
+	invalid := func() string { return "ERR invalid expire time in '" + name + "' command" } // built only when needed: EXPIRE allocates nothing
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			x.W.Error(invalid)
+			x.W.Error(invalid())
 			return
 		}
 		when *= 1000
@@ -196,7 +208,7 @@ func expireGeneric(x *Ctx, name string, relative, seconds bool) {
 		base = x.DB.Now()
 	}
 	if when > math.MaxInt64-base {
-		x.W.Error(invalid)
+		x.W.Error(invalid())
 		return
 	}
 	when += base
@@ -222,16 +234,18 @@ func expireGeneric(x *Ctx, name string, relative, seconds bool) {
 		// A time in the past deletes the key (a deletion, not an expiry:
 		// expired_keys is not counted, as in Redis).
 		x.DB.Delete(key)
+		x.changed(NotifyGeneric, "del", key)
 		x.W.Int(1)
 		return
 	}
 	x.DB.SetExpire(key, o, when)
+	x.changed(NotifyGeneric, "expire", key)
 	x.W.Int(1)
 }
 
 // ttlGeneric is TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func ttlGeneric(x *Ctx, ms, abs bool) {
-	o := keysLookupNoTouch(x, x.Args[1])
+	o := keysLookupNoTouchMiss(x, x.Args[1])
 	if o == nil {
 		x.W.Int(-2)
 		return
@@ -258,6 +272,7 @@ func cmdPersist(x *Ctx) {
 		return
 	}
 	x.DB.SetExpire(x.Args[1], o, 0)
+	x.changed(NotifyGeneric, "persist", x.Args[1])
 	x.W.Int(1)
 }
 
@@ -281,13 +296,20 @@ func renameGeneric(x *Ctx, nx bool) {
 		}
 		return
 	}
-	if x.DB.Lookup(dst) != nil && nx {
-		x.W.Int(0)
-		return
+	if x.DB.Lookup(dst) != nil {
+		if nx {
+			x.W.Int(0)
+			return
+		}
+		x.DB.Delete(dst) // Redis deletes the old value first: dst is "new"
 	}
 	// The object itself moves: its value, expiry and access time go with it.
 	x.DB.Delete(src)
-	x.DB.Add(dst, o)
+	x.dbAdd(dst, o)
+	x.keyModified(src)
+	x.keyModified(dst)
+	x.notify(NotifyGeneric, "rename_from", src)
+	x.notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		x.W.Int(1)
 	} else {
@@ -325,7 +347,7 @@ func cmdCopy(x *Ctx) {
 		x.W.Error(ErrSameObject)
 		return
 	}
-	o := x.DB.LookupRead(src)
+	o := x.lookupRead(src)
 	if o == nil {
 		x.W.Int(0)
 		return
@@ -344,7 +366,13 @@ func cmdCopy(x *Ctx) {
 		x.W.Error("ERR COPY does not support values of type " + o.Kind.String())
 		return
 	}
+	if replace {
+		dstDB.Delete(dst) // Redis deletes first: the copy is a "new" key
+	}
 	dstDB.Add(dst, n)
+	x.Srv.notifyKeyspaceEvent(NotifyNew, "new", dst, dbIdx)
+	x.keyModified(dst)
+	x.Srv.notifyKeyspaceEvent(NotifyGeneric, "copy_to", dst, dbIdx)
 	x.W.Int(1)
 }
 
@@ -393,8 +421,12 @@ func cmdMove(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	x.DB.Delete(key)
 	dst.Add(key, o)
+	x.Srv.notifyKeyspaceEvent(NotifyNew, "new", key, id)
+	x.DB.Delete(key)
+	x.keyModified(key)
+	x.notify(NotifyGeneric, "move_from", key)
+	x.Srv.notifyKeyspaceEvent(NotifyGeneric, "move_to", key, id)
 	x.W.Int(1)
 }
 
@@ -444,6 +476,7 @@ func cmdFlushDB(x *Ctx) {
 		return
 	}
 	x.DB.Flush(allSlots())
+	x.trackingFlushed() // tracking.go
 	x.W.OK()
 }
 
@@ -456,6 +489,7 @@ func cmdFlushAll(x *Ctx) {
 		d := e.DB(x.Worker, i)
 		d.Flush(allSlots())
 	}
+	x.trackingFlushed() // tracking.go
 	x.W.OK()
 }
 

@@ -91,7 +91,7 @@ func listWrite(x *Ctx, key []byte) (*shard.Object, *types.List, bool) {
 func listCreate(x *Ctx, key []byte) (*shard.Object, *types.List) {
 	l := types.NewList()
 	o := &shard.Object{Kind: shard.KindList, Val: l}
-	x.DB.Add(key, o)
+	x.dbAdd(key, o)
 	return o, l
 }
 
@@ -176,7 +176,19 @@ func listPopReply(x *Ctx, o *shard.Object, key []byte, left bool, count int) {
 			l.DropBack(n)
 		}
 	}
-	deleteIfEmpty(x, key, o)
+	listElementsRemoved(x, key, o, left)
+}
+
+// listElementsRemoved is Redis's listElementsRemoved: the pop event, the
+// deletion of an emptied list with its "del" event, the modification.
+func listElementsRemoved(x *Ctx, key []byte, o *shard.Object, left bool) {
+	if left {
+		x.notify(NotifyList, "lpop", key)
+	} else {
+		x.notify(NotifyList, "rpop", key)
+	}
+	x.delIfEmpty(key, o)
+	x.keyModified(key)
 }
 
 // listMPopReply is listPopReply for LMPOP and BLMPOP: the reply is the
@@ -209,13 +221,16 @@ func listMoveElem(x *Ctx, src []byte, so *shard.Object, dst []byte, do *shard.Ob
 	} else {
 		dl = listGet(do)
 	}
+	x.keyModified(dst)
 	if toLeft {
 		dl.PushFrontString(s)
+		x.notify(NotifyList, "lpush", dst)
 	} else {
 		dl.PushBackString(s)
+		x.notify(NotifyList, "rpush", dst)
 	}
 	x.W.BulkString(s)
-	deleteIfEmpty(x, src, so)
+	listElementsRemoved(x, src, so, fromLeft)
 }
 
 // listParseMPop parses the arguments of LMPOP (numkeysIdx 1) and BLMPOP
@@ -306,6 +321,11 @@ func listPush(x *Ctx, left, xx bool) {
 		}
 	}
 	x.W.Int(int64(l.Len()))
+	if left {
+		x.changed(NotifyList, "lpush", key)
+	} else {
+		x.changed(NotifyList, "rpush", key)
+	}
 }
 
 // listPop is LPOP and RPOP key [count] (Redis 7.0's popGenericCommand).
@@ -420,6 +440,7 @@ func cmdLSet(x *Ctx) {
 		x.W.Error(errListIndexRange)
 		return
 	}
+	x.changed(NotifyList, "lset", x.Args[1])
 	x.W.OK()
 }
 
@@ -451,6 +472,7 @@ func cmdLInsert(x *Ctx) {
 		x.W.Int(-1)
 		return
 	}
+	x.changed(NotifyList, "linsert", x.Args[1])
 	x.W.Int(int64(l.Len()))
 }
 
@@ -469,7 +491,13 @@ func cmdLRem(x *Ctx) {
 		return
 	}
 	n := l.Remove(x.Args[3], count)
-	deleteIfEmpty(x, key, o)
+	if n > 0 {
+		x.notify(NotifyList, "lrem", key)
+	}
+	x.delIfEmpty(key, o)
+	if n > 0 {
+		x.keyModified(key)
+	}
 	x.W.Int(int64(n))
 }
 
@@ -496,7 +524,9 @@ func cmdLTrim(x *Ctx) {
 	} else {
 		l.Clear()
 	}
-	deleteIfEmpty(x, key, o)
+	x.notify(NotifyList, "ltrim", key)
+	x.delIfEmpty(key, o)
+	x.keyModified(key)
 	x.W.OK()
 }
 

@@ -100,7 +100,7 @@ func cmdSAdd(x *Ctx) {
 	var s *types.Set
 	if o == nil {
 		s = types.NewSet()
-		x.DB.Add(key, setNewObject(s))
+		x.dbAdd(key, setNewObject(s))
 	} else {
 		s = setVal(o)
 	}
@@ -110,6 +110,9 @@ func cmdSAdd(x *Ctx) {
 		if s.Add(m, limit) {
 			added++
 		}
+	}
+	if added > 0 {
+		x.changed(NotifySet, "sadd", key)
 	}
 	x.W.Int(added)
 }
@@ -126,13 +129,21 @@ func cmdSRem(x *Ctx) {
 	}
 	s := setVal(o)
 	var removed int64
+	keyRemoved := false
 	for _, m := range x.Args[2:] {
 		if s.Remove(m) {
 			removed++
 			if s.Len() == 0 {
 				x.DB.Delete(key)
+				keyRemoved = true
 				break
 			}
+		}
+	}
+	if removed > 0 {
+		x.changed(NotifySet, "srem", key)
+		if keyRemoved {
+			x.notify(NotifyGeneric, "del", key)
 		}
 	}
 	x.W.Int(removed)
@@ -212,17 +223,22 @@ func cmdSMove(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
+	x.notify(NotifySet, "srem", srcKey)
 	if ss.Len() == 0 {
 		x.DB.Delete(srcKey)
+		x.notify(NotifyGeneric, "del", srcKey)
 	}
 	var ds *types.Set
 	if dst == nil {
 		ds = types.NewSet()
-		x.DB.Add(dstKey, setNewObject(ds))
+		x.dbAdd(dstKey, setNewObject(ds))
 	} else {
 		ds = setVal(dst)
 	}
-	ds.Add(member, setMaxIntset(x))
+	x.keyModified(srcKey)
+	if ds.Add(member, setMaxIntset(x)) {
+		x.changed(NotifySet, "sadd", dstKey)
+	}
 	x.W.Int(1)
 }
 
@@ -251,9 +267,12 @@ func cmdSPop(x *Ctx) {
 	var buf [setMemberFormatCapacity]byte
 	x.W.Bulk(s.Member(i, buf[:0])) // written (copied) before the removal
 	s.RemoveAt(i)
+	x.notify(NotifySet, "spop", key)
 	if s.Len() == 0 {
 		x.DB.Delete(key)
+		x.notify(NotifyGeneric, "del", key)
 	}
+	x.keyModified(key)
 }
 
 // spopCount is SPOP key count, with Redis's three cases: the whole set,
@@ -276,12 +295,15 @@ func spopCount(x *Ctx) {
 	}
 	s := setVal(o)
 	size := int64(s.Len())
+	x.notify(NotifySet, "spop", key)
+	defer x.keyModified(key)
 	if n >= size {
 		// Redis answers with SUNION of the one key (a read lookup, then a
 		// new set built from the members), then deletes it.
 		x.DB.LookupRead(key)
 		setReplyRebuilt(x, s)
 		x.DB.Delete(key)
+		x.notify(NotifyGeneric, "del", key)
 		return
 	}
 	count := int(n)
@@ -479,7 +501,7 @@ func setInter(x *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
 	if empty {
 		switch {
 		case dst != nil:
-			x.DB.Delete(dst)
+			x.delKeyNotify(dst)
 			x.W.Int(0)
 		case cardOnly:
 			x.W.Int(0)
@@ -524,7 +546,7 @@ func setInter(x *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
 		for _, i := range hits {
 			res.Add(first.Member(i, buf[:0]), maxIntset)
 		}
-		setStore(x, dst, res)
+		setStore(x, dst, res, "sinterstore")
 	default:
 		x.W.Set(len(hits))
 		for _, i := range hits {
@@ -535,14 +557,16 @@ func setInter(x *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
 
 // setStore replaces dst with res (a new key without expiry) and replies
 // with its cardinality; an empty result deletes dst instead.
-func setStore(x *Ctx, dst []byte, res *types.Set) {
+func setStore(x *Ctx, dst []byte, res *types.Set, event string) {
 	if res.Len() == 0 {
-		x.DB.Delete(dst)
 		x.W.Int(0)
+		x.delKeyNotify(dst)
 		return
 	}
-	x.DB.Add(dst, setNewObject(res))
+	x.setKey(dst, setNewObject(res))
+	x.keyModified(dst)
 	x.W.Int(int64(res.Len()))
+	x.notify(NotifySet, event, dst)
 }
 
 // sinterCardKeys finds SINTERCARD's keys: numkeys keys after the numkeys
@@ -671,7 +695,11 @@ func setUnionDiff(x *Ctx, keys [][]byte, dst []byte, diff bool) {
 		}
 	}
 	if dst != nil {
-		setStore(x, dst, res)
+		if diff {
+			setStore(x, dst, res, "sdiffstore")
+		} else {
+			setStore(x, dst, res, "sunionstore")
+		}
 		return
 	}
 	x.W.Set(res.Len())

@@ -138,7 +138,7 @@ func sortGeneric(x *Ctx, readonly bool) {
 		return
 	}
 	key := x.Args[1]
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	if o != nil && o.Kind != shard.KindList && o.Kind != shard.KindSet && o.Kind != shard.KindZSet {
 		x.W.Error(ErrWrongType)
 		return
@@ -336,9 +336,11 @@ func sortGeneric(x *Ctx, readonly bool) {
 		}
 	}
 	if outLen > 0 {
-		x.DB.Add(opts.store, &shard.Object{Kind: shard.KindList, Val: res})
+		x.setKey(opts.store, &shard.Object{Kind: shard.KindList, Val: res})
+		x.keyModified(opts.store)
+		x.notify(NotifyList, "sortstore", opts.store)
 	} else {
-		x.DB.Delete(opts.store)
+		x.delKeyNotify(opts.store)
 	}
 	x.W.Int(int64(outLen))
 }
@@ -483,7 +485,7 @@ func sortLookup(x *Ctx, pattern []byte, elem string) ([]byte, bool) {
 	key = append(key, pattern[:p]...)
 	key = append(key, elem...)
 	key = append(key, pattern[p+1:keyEnd]...)
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	if o == nil {
 		return nil, false
 	}

@@ -58,7 +58,7 @@ func strTouch(x *Ctx, o *shard.Object) {
 // strGetReply is Redis's getGenericCommand: it replies with the string at key
 // (nil when missing) and reports false after a WRONGTYPE reply.
 func strGetReply(x *Ctx, key []byte) (*shard.Object, bool) {
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	switch {
 	case o == nil:
 		x.W.Null()
@@ -76,7 +76,8 @@ func cmdGet(x *Ctx) { strGetReply(x, x.Args[1]) }
 func cmdSet(x *Ctx) {
 	if len(x.Args) == 3 {
 		// The common case: no options, no allocation.
-		x.DB.SetString(x.Args[1], x.Args[2], 0)
+		x.setString(x.Args[1], x.Args[2], 0)
+		x.changed(NotifyString, "set", x.Args[1])
 		x.W.OK()
 		return
 	}
@@ -144,7 +145,11 @@ func setGeneric(x *Ctx, name string, opts setOpts, key, val []byte, reply setGen
 			expire = cur.Expire
 		}
 	}
-	x.DB.SetString(key, val, expire)
+	x.setString(key, val, expire)
+	x.changed(NotifyString, "set", key)
+	if opts.Flags&setOptExpire != 0 {
+		x.notify(NotifyGeneric, "expire", key)
+	}
 	if !get {
 		if reply == setGenericInt {
 			x.W.Int(1)
@@ -161,7 +166,7 @@ func cmdGetEx(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	if o == nil {
 		x.W.Null()
 		return
@@ -183,28 +188,33 @@ func cmdGetEx(x *Ctx) {
 	case opts.Flags&(setOptEXAT|setOptPXAT) != 0 && at <= x.DB.Now():
 		// An absolute time already in the past deletes the key.
 		x.DB.Delete(key)
+		x.changed(NotifyGeneric, "del", key)
 	case opts.Flags&setOptExpire != 0:
 		x.DB.SetExpire(key, o, at)
+		x.changed(NotifyGeneric, "expire", key)
 	case opts.Flags&setOptPersist != 0 && o.Expire != 0:
 		x.DB.SetExpire(key, o, 0)
+		x.changed(NotifyGeneric, "persist", key)
 	}
 }
 
 func cmdGetDel(x *Ctx) {
 	if o, ok := strGetReply(x, x.Args[1]); ok && o != nil {
 		x.DB.Delete(x.Args[1])
+		x.changed(NotifyGeneric, "del", x.Args[1])
 	}
 }
 
 func cmdGetSet(x *Ctx) {
 	if _, ok := strGetReply(x, x.Args[1]); ok {
 		// Like SET without KEEPTTL, GETSET drops any expiry.
-		x.DB.SetString(x.Args[1], x.Args[2], 0)
+		x.setString(x.Args[1], x.Args[2], 0)
+		x.changed(NotifyString, "set", x.Args[1])
 	}
 }
 
 func mgetKey(x *Ctx, key []byte, _ [][]byte) int64 {
-	o := x.DB.LookupRead(key)
+	o := x.lookupRead(key)
 	if o == nil || o.Kind != shard.KindString {
 		x.W.Null()
 	} else {
@@ -215,7 +225,8 @@ func mgetKey(x *Ctx, key []byte, _ [][]byte) int64 {
 
 // msetKey sets one pair of MSET; like SET it drops any previous expiry.
 func msetKey(x *Ctx, key []byte, rest [][]byte) int64 {
-	x.DB.SetString(key, rest[0], 0)
+	x.setString(key, rest[0], 0)
+	x.changed(NotifyString, "set", key)
 	return 0
 }
 
@@ -234,7 +245,8 @@ func cmdMSetNX(x *Ctx) {
 		}
 	}
 	for j := 1; j < len(x.Args); j += 2 {
-		x.DB.SetString(x.Args[j], x.Args[j+1], 0)
+		x.setString(x.Args[j], x.Args[j+1], 0)
+		x.changed(NotifyString, "set", x.Args[j])
 	}
 	x.W.Int(1)
 }
@@ -294,8 +306,9 @@ func incrDecr(x *Ctx, by int64) {
 		o.SetStr(s) // keeps the expiry, as Redis's dbOverwrite
 		strTouch(x, o)
 	} else {
-		x.DB.SetString(key, s, 0)
+		x.setString(key, s, 0)
 	}
+	x.changed(NotifyString, "incrby", key)
 	x.W.Int(v)
 }
 
@@ -333,8 +346,9 @@ func cmdIncrByFloat(x *Ctx) {
 		o.SetStr(s) // keeps the expiry
 		strTouch(x, o)
 	} else {
-		x.DB.SetString(key, s, 0)
+		x.setString(key, s, 0)
 	}
+	x.changed(NotifyString, "incrbyfloat", key)
 	x.W.Bulk(s)
 }
 
@@ -344,7 +358,8 @@ func cmdAppend(x *Ctx) {
 	key, val := x.Args[1], x.Args[2]
 	o := x.DB.Lookup(key)
 	if o == nil {
-		x.DB.SetString(key, val, 0)
+		x.setString(key, val, 0)
+		x.changed(NotifyString, "append", key)
 		x.W.Int(int64(len(val)))
 		return
 	}
@@ -359,11 +374,12 @@ func cmdAppend(x *Ctx) {
 	o.Str = append(o.Str, val...)
 	o.Raw = true
 	strTouch(x, o)
+	x.changed(NotifyString, "append", key)
 	x.W.Int(int64(len(o.Str)))
 }
 
 func cmdStrlen(x *Ctx) {
-	o := x.DB.LookupRead(x.Args[1])
+	o := x.lookupRead(x.Args[1])
 	switch {
 	case o == nil:
 		x.W.Int(0)
@@ -382,7 +398,7 @@ func cmdGetRange(x *Ctx) {
 		x.W.Error(ErrNotInteger)
 		return
 	}
-	o := x.DB.LookupRead(x.Args[1])
+	o := x.lookupRead(x.Args[1])
 	if o == nil {
 		x.W.Bulk(nil)
 		return
@@ -439,7 +455,8 @@ func cmdSetRange(x *Ctx) {
 		}
 		buf := make([]byte, int(offset)+len(val))
 		copy(buf[offset:], val)
-		x.DB.Add(key, &shard.Object{Str: buf, Kind: shard.KindString, Raw: true})
+		x.dbAdd(key, &shard.Object{Str: buf, Kind: shard.KindString, Raw: true})
+		x.changed(NotifyString, "setrange", key)
 		x.W.Int(int64(len(buf)))
 		return
 	}
@@ -469,6 +486,7 @@ func cmdSetRange(x *Ctx) {
 	copy(o.Str[offset:], val)
 	o.Raw = true
 	strTouch(x, o)
+	x.changed(NotifyString, "setrange", key)
 	x.W.Int(int64(len(o.Str)))
 }
 
@@ -477,8 +495,8 @@ func cmdSetRange(x *Ctx) {
 // matching ranges (IDX, with MINMATCHLEN and WITHMATCHLEN). Keys on
 // different workers are served by one barrier call.
 func cmdLCS(x *Ctx) {
-	oa := x.DB.LookupRead(x.Args[1])
-	ob := x.DB.LookupRead(x.Args[2])
+	oa := x.lookupRead(x.Args[1])
+	ob := x.lookupRead(x.Args[2])
 	if (oa != nil && oa.Kind != shard.KindString) || (ob != nil && ob.Kind != shard.KindString) {
 		x.W.Error(errLCSType)
 		return

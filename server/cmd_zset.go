@@ -279,7 +279,7 @@ opts:
 	if z == nil && !xx {
 		z = types.NewZSet(true)
 		o = &shard.Object{Kind: shard.KindZSet, Val: z}
-		x.DB.Add(key, o)
+		x.dbAdd(key, o)
 	}
 	if z != nil {
 		lim := zsetLimitsOf(x)
@@ -299,6 +299,13 @@ opts:
 				processed++
 			}
 			score = ns
+		}
+	}
+	if added+updated > 0 {
+		if incr {
+			x.changed(NotifyZSet, "zincr", key)
+		} else {
+			x.changed(NotifyZSet, "zadd", key)
 		}
 	}
 	switch {
@@ -326,14 +333,23 @@ func cmdZRem(x *Ctx) {
 		return
 	}
 	deleted := 0
+	keyRemoved := false
 	for _, m := range x.Args[2:] {
 		if z.Delete(m) {
 			deleted++
 		}
 		if z.Len() == 0 {
 			x.DB.Delete(key)
+			keyRemoved = true
 			break
 		}
+	}
+	if deleted > 0 {
+		x.notify(NotifyZSet, "zrem", key)
+		if keyRemoved {
+			x.notify(NotifyGeneric, "del", key)
+		}
+		x.keyModified(key)
 	}
 	x.W.Int(int64(deleted))
 }
@@ -678,11 +694,13 @@ func zrangeStore(x *Ctx, dst []byte, z *types.ZSet, spec *zrangeSpec) {
 			dz.InsertString(m, sc)
 		})
 		if n = dz.Len(); n > 0 {
-			x.DB.Add(dst, &shard.Object{Kind: shard.KindZSet, Val: dz})
+			x.setKey(dst, &shard.Object{Kind: shard.KindZSet, Val: dz})
+			x.keyModified(dst)
+			x.notify(NotifyZSet, "zrangestore", dst)
 		}
 	}
 	if n == 0 {
-		x.DB.Delete(dst)
+		x.delKeyNotify(dst)
 	}
 	x.W.Int(int64(n))
 }
@@ -745,10 +763,27 @@ func zremrangeGeneric(x *Ctx, typ zrangeType) {
 	case zrangeLex:
 		deleted = z.DeleteRangeByLex(lr)
 	}
+	keyRemoved := false
 	if z.Len() == 0 {
 		x.DB.Delete(key)
+		keyRemoved = true
+	}
+	if deleted > 0 {
+		x.keyModified(key)
+		x.notify(NotifyZSet, zremrangeEvents[typ], key)
+		if keyRemoved {
+			x.notify(NotifyGeneric, "del", key)
+		}
 	}
 	x.W.Int(int64(deleted))
+}
+
+// zremrangeEvents are the events of ZREMRANGEBYRANK, ZREMRANGEBYSCORE and
+// ZREMRANGEBYLEX.
+var zremrangeEvents = map[zrangeType]string{
+	zrangeRank:  "zremrangebyrank",
+	zrangeScore: "zremrangebyscore",
+	zrangeLex:   "zremrangebylex",
 }
 
 // ---- pops ----
@@ -824,11 +859,19 @@ func zsetPopGeneric(x *Ctx, keys [][]byte, max, emitKey bool, count int64, neste
 		x.W.Double(s)
 		z.Delete(keysBytes(m))
 	}
+	if max {
+		x.notify(NotifyZSet, "zpopmax", key)
+	} else {
+		x.notify(NotifyZSet, "zpopmin", key)
+	}
 	if z.Len() == 0 {
 		x.DB.Delete(key)
+		x.notify(NotifyGeneric, "del", key)
+		x.keyModified(key)
 		return true
 	}
 	strTouch(x, o)
+	x.keyModified(key)
 	return false
 }
 
@@ -1189,7 +1232,7 @@ func zsetSetOpGeneric(x *Ctx, name string, dst []byte, numkeysIdx int, op zsetOp
 	srcs := make([]zsetSrc, setnum)
 	j := numkeysIdx + 1
 	for i := range srcs {
-		o := x.DB.LookupRead(x.Args[j])
+		o := x.lookupRead(x.Args[j])
 		srcs[i].weight = 1
 		if o != nil {
 			srcs[i].obj = o
@@ -1352,8 +1395,8 @@ func zsetSetOpGeneric(x *Ctx, name string, dst []byte, numkeysIdx int, op zsetOp
 		return
 	}
 	if len(items) == 0 {
-		x.DB.Delete(dst)
 		x.W.Int(0)
+		x.delKeyNotify(dst)
 		return
 	}
 	dz := types.NewZSet(false)
@@ -1362,6 +1405,15 @@ func zsetSetOpGeneric(x *Ctx, name string, dst []byte, numkeysIdx int, op zsetOp
 	}
 	lim := zsetLimitsOf(x)
 	dz.FitListpack(lim.entries, lim.value)
-	x.DB.Add(dst, &shard.Object{Kind: shard.KindZSet, Val: dz})
+	x.setKey(dst, &shard.Object{Kind: shard.KindZSet, Val: dz})
+	x.keyModified(dst)
 	x.W.Int(int64(dz.Len()))
+	x.notify(NotifyZSet, zsetStoreEvents[op], dst)
+}
+
+// zsetStoreEvents are the events of ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE.
+var zsetStoreEvents = map[zsetOp]string{
+	zsetOpUnion: "zunionstore",
+	zsetOpInter: "zinterstore",
+	zsetOpDiff:  "zdiffstore",
 }

@@ -13,7 +13,7 @@ import (
 func lookupKind(x *Ctx, key []byte, kind shard.Kind, read bool) (*shard.Object, bool) {
 	var o *shard.Object
 	if read {
-		o = x.DB.LookupRead(key)
+		o = x.lookupRead(key) // with Redis's "keymiss" event (notify.go)
 	} else {
 		o = x.DB.Lookup(key)
 	}
