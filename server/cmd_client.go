@@ -37,6 +37,8 @@ func registerClient(r *Registry) {
 	r.Add(&Command{Name: "client|pause", Arity: -3, Flags: clientAdminFlags, RunConn: cmdClientPause})
 	r.Add(&Command{Name: "client|unpause", Arity: 2, Flags: clientAdminFlags, RunConn: cmdClientUnpause})
 	r.Add(&Command{Name: "client|unblock", Arity: -3, Flags: clientAdminFlags, RunConn: cmdClientUnblock})
+	r.Add(&Command{Name: "client|tracking", Arity: -3, Flags: clientFlags, RunConn: cmdClientTracking}) // tracking.go
+	r.Add(&Command{Name: "client|caching", Arity: 3, Flags: clientFlags, RunConn: cmdClientCaching})    // tracking.go
 	r.Add(&Command{Name: "client|getredir", Arity: 2, Flags: clientFlags, RunConn: cmdClientGetRedir})
 	r.Add(&Command{Name: "client|trackinginfo", Arity: 2, Flags: clientFlags, RunConn: cmdClientTrackingInfo})
 	r.Add(&Command{Name: "client|help", Arity: 2, Flags: Loading | Stale, RunConn: cmdClientHelp})
@@ -237,6 +239,7 @@ func (c *Conn) appendInfo(b []byte, self *Conn, now time.Time) []byte {
 	if c.cs.unblock.Load() != nil {
 		flags = append(flags, 'b')
 	}
+	flags = c.trackingFlags(flags) // t R B (tracking.go)
 	if _, ok := c.nc.(*net.UnixConn); ok {
 		flags = append(flags, 'U')
 	}
@@ -297,7 +300,7 @@ func (c *Conn) appendInfo(b []byte, self *Conn, now time.Time) []byte {
 	str("events", events)
 	str("cmd", lastCmd)
 	str("user", "default")
-	num("redir", -1)
+	num("redir", c.trackingRedir())
 	num("resp", int64(c.protoVer.Load()))
 	return b
 }
@@ -591,21 +594,7 @@ func cmdClientUnblock(c *Conn, args [][]byte, w *proto.Writer) {
 	w.Int(0)
 }
 
-// cmdClientGetRedir answers -1: tracking is off.
-func cmdClientGetRedir(c *Conn, args [][]byte, w *proto.Writer) { w.Int(-1) }
-
-// cmdClientTrackingInfo reports tracking off, as Redis does for a client
-// that has not enabled it.
-func cmdClientTrackingInfo(c *Conn, args [][]byte, w *proto.Writer) {
-	w.Map(3)
-	w.BulkString("flags")
-	w.Set(1)
-	w.BulkString("off")
-	w.BulkString("redirect")
-	w.Int(-1)
-	w.BulkString("prefixes")
-	w.Array(0)
-}
+// CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO are in tracking.go.
 
 // clientHelp is Redis 7.0.15's CLIENT HELP text.
 var clientHelp = []string{
