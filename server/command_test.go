@@ -559,6 +559,9 @@ func TestCommandGoRedis(t *testing.T) {
 				t.Errorf("COMMAND: %d commands, registry %d", len(kinfo), len(reg.All()))
 			}
 			for name, ki := range kinfo {
+				if cmdtNot70[name] { // not a Redis 7.0 command (kvd's own)
+					continue
+				}
 				if !reflect.DeepEqual(ki, rinfo[name]) {
 					t.Errorf("COMMAND %s: kvd %+v, redis %+v", name, ki, rinfo[name])
 				}

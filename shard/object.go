@@ -11,9 +11,10 @@ const (
 	KindZSet
 	KindHash
 	KindStream
+	KindFlash // a flash-sale item's internal state (server/flash.go); TYPE "flash"
 )
 
-var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream"}
+var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream", "flash"}
 
 // String is the name TYPE replies with.
 func (k Kind) String() string {
