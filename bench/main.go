@@ -8,8 +8,11 @@
 // are interleaved (kvd, redis, kvd, redis, ...) for several rounds so that
 // machine drift hits both alike; each cell reports the median requests/s,
 // the kvd/redis ratio, p50/p99 latency, and the geometric mean of the
-// ratios. Results are printed as a Markdown table and saved as JSON under
-// bench/results/.
+// ratios, plus kvd's GC CPU share and pause percentiles over the run (from
+// INFO). Results are printed as a Markdown table and saved under
+// bench/results/ as JSON, CSV and two PNG charts (throughput ratio per
+// cell; p50/p99 per cell). `go run ./bench chart a.json b.json` redraws the
+// charts of several runs (unpinned and pinned, say) together.
 //
 // It owns only measurement: it starts processes it owns and kills them by
 // PID; all traffic stays on loopback and every run is bounded in requests.
@@ -22,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -31,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -39,9 +44,12 @@ func main() {
 		"compare": compare,
 		"memory":  memoryCmd,
 		"load":    loadCmd,
+		"chart":   chartCmd,
+		"flash":   flashCmd,
+		"skew":    skewCmd, // adaptive sharding (skew.go)
 	}
 	if len(os.Args) < 2 || cmds[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare|memory|load [flags]  (-h for flags)")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench compare|memory|load|chart [flags]  (-h for flags)")
 		os.Exit(2)
 	}
 	if err := cmds[os.Args[1]](os.Args[2:]); err != nil {
@@ -98,6 +106,113 @@ type report struct {
 	Cells    []cell             `json:"cells"`
 	Summary  []summary          `json:"summary"`
 	Geomeans map[string]float64 `json:"geomean_ratio_by_pipeline"`
+	GC       *gcReport          `json:"kvd_gc,omitempty"`
+	CPU      []cpuRun           `json:"cpu_per_run"`
+}
+
+// cpuRun is the server process's CPU time (user + system, from INFO cpu)
+// over one redis-benchmark run: CPU per request is a figure the machine's
+// other load disturbs far less than requests per second.
+type cpuRun struct {
+	Server     string  `json:"server"`
+	Pipeline   int     `json:"pipeline"`
+	Round      int     `json:"round"`
+	Requests   int64   `json:"requests"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+}
+
+// processCPU reads used_cpu_user + used_cpu_sys from INFO cpu.
+func processCPU(port int) (float64, error) {
+	m, err := infoFields(port, "cpu")
+	if err != nil {
+		return 0, err
+	}
+	return fieldF(m, "used_cpu_user") + fieldF(m, "used_cpu_sys"), nil
+}
+
+// cpuPerRequest is the median CPU microseconds per request of each server
+// at each pipeline depth, over the rounds.
+func cpuPerRequest(runs []cpuRun) map[string]float64 {
+	per := map[string][]float64{}
+	for _, r := range runs {
+		if r.Requests > 0 {
+			k := fmt.Sprintf("%s P=%d", r.Server, r.Pipeline)
+			per[k] = append(per[k], r.CPUSeconds*1e6/float64(r.Requests))
+		}
+	}
+	out := map[string]float64{}
+	for k, v := range per {
+		out[k] = median(v)
+	}
+	return out
+}
+
+// gcReport is kvd's garbage collector over the whole matrix, from INFO
+// before and after: its CPU share (GC CPU seconds over the process's CPU
+// seconds), the pause percentiles (the process's whole life: it starts
+// fresh for the run) and the cycle count.
+type gcReport struct {
+	Cycles     int64   `json:"cycles"`
+	CPUSeconds float64 `json:"gc_cpu_seconds"`
+	ProcCPU    float64 `json:"process_cpu_seconds"`
+	CPUShare   float64 `json:"gc_cpu_share"`
+	PauseP50us float64 `json:"pause_p50_us"`
+	PauseP99us float64 `json:"pause_p99_us"`
+	PauseMaxus float64 `json:"pause_max_us"`
+}
+
+// infoFields reads INFO sections from the server on port as name -> value.
+func infoFields(port int, sections ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, sec := range sections {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "*2\r\n$4\r\nINFO\r\n$%d\r\n%s\r\n", len(sec), sec)
+		br := bufio.NewReader(c)
+		head, err := br.ReadString('\n')
+		if err != nil || !strings.HasPrefix(head, "$") {
+			c.Close()
+			return nil, fmt.Errorf("INFO %s: %q %v", sec, head, err)
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
+		body := make([]byte, n+2)
+		_, err = io.ReadFull(br, body)
+		c.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(body), "\r\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+func fieldF(m map[string]string, k string) float64 {
+	f, _ := strconv.ParseFloat(m[k], 64)
+	return f
+}
+
+// gcDelta turns two INFO readings of kvd into a gcReport.
+func gcDelta(before, after map[string]string) *gcReport {
+	cpu := func(m map[string]string) float64 { return fieldF(m, "used_cpu_user") + fieldF(m, "used_cpu_sys") }
+	g := &gcReport{
+		Cycles:     int64(fieldF(after, "gc_cycles") - fieldF(before, "gc_cycles")),
+		CPUSeconds: fieldF(after, "gc_cpu_seconds") - fieldF(before, "gc_cpu_seconds"),
+		ProcCPU:    cpu(after) - cpu(before),
+		PauseP50us: fieldF(after, "gc_pause_p50_us"),
+		PauseP99us: fieldF(after, "gc_pause_p99_us"),
+		PauseMaxus: fieldF(after, "gc_pause_max_us"),
+	}
+	if g.ProcCPU > 0 {
+		g.CPUShare = g.CPUSeconds / g.ProcCPU
+	}
+	return g
 }
 
 func compare(argv []string) error {
@@ -112,6 +227,9 @@ func compare(argv []string) error {
 	workers := fs.Int("workers", 0, "kvd --workers (0 = kvd's default)")
 	pin := fs.Bool("pin", false, "servers on CPU 0, redis-benchmark on CPU 1 (taskset)")
 	out := fs.String("out", "bench/results", "results folder")
+	cpuprofile := fs.String("cpuprofile", "", "kvd --cpuprofile file (written when kvd stops)")
+	memprofile := fs.String("memprofile", "", "kvd --memprofile file (allocations, written when kvd stops)")
+	baseline := fs.String("baseline", "", "A/B mode: a kvd binary to run in redis-server's place (the redis columns are that build)")
 	fs.Parse(argv)
 
 	for _, tool := range []string{"redis-benchmark", "redis-server"} {
@@ -134,12 +252,28 @@ func compare(argv []string) error {
 	if *workers > 0 {
 		kvdArgs = append(kvdArgs, "--workers", strconv.Itoa(*workers))
 	}
+	baseArgs := len(kvdArgs)
+	for _, p := range []struct{ flag, file string }{{"--cpuprofile", *cpuprofile}, {"--memprofile", *memprofile}} {
+		if p.file != "" {
+			abs, err := filepath.Abs(p.file)
+			if err != nil {
+				return err
+			}
+			kvdArgs = append(kvdArgs, p.flag, abs)
+		}
+	}
 	kvd, err := startServer("kvd", bin, kvdArgs, *pin)
 	if err != nil {
 		return err
 	}
 	defer kvd.stop()
-	redis, err := startServer("redis", "redis-server", []string{"--save", "", "--appendonly", "no", "--loglevel", "warning"}, *pin)
+	var redis *proc
+	if *baseline != "" {
+		// A/B: the "redis" column is another kvd build (same flags, no profiles).
+		redis, err = startServer("redis", *baseline, kvdArgs[:baseArgs], *pin)
+	} else {
+		redis, err = startServer("redis", "redis-server", []string{"--save", "", "--appendonly", "no", "--loglevel", "warning"}, *pin)
+	}
 	if err != nil {
 		return err
 	}
@@ -163,6 +297,10 @@ func compare(argv []string) error {
 	if *workers == 0 {
 		rep.Workers = fmt.Sprintf("default (%d CPUs)", runtime.NumCPU())
 	}
+	gcBefore, err := infoFields(kvd.port, "memory", "cpu")
+	if err != nil {
+		return err
+	}
 	for round := 1; round <= *rounds; round++ {
 		for _, p := range pipelines {
 			n := *requests
@@ -178,7 +316,15 @@ func compare(argv []string) error {
 				if err := flushAll(srv.port); err != nil {
 					return err
 				}
+				cpu0, err := processCPU(srv.port)
+				if err != nil {
+					return err
+				}
 				cells, err := runBenchmark(srv, *tests, p, n, *clients, *keyspace, *size, *pin)
+				if err != nil {
+					return err
+				}
+				cpu1, err := processCPU(srv.port)
 				if err != nil {
 					return err
 				}
@@ -186,22 +332,72 @@ func compare(argv []string) error {
 					cells[i].Round = round
 				}
 				rep.Cells = append(rep.Cells, cells...)
+				rep.CPU = append(rep.CPU, cpuRun{Server: srv.name, Pipeline: p, Round: round,
+					Requests: int64(n) * int64(len(cells)), CPUSeconds: cpu1 - cpu0})
 				fmt.Fprintf(os.Stderr, "round %d P=%d %s: %d tests\n", round, p, srv.name, len(cells))
 			}
 		}
 	}
+	if gcAfter, err := infoFields(kvd.port, "memory", "cpu"); err == nil {
+		rep.GC = gcDelta(gcBefore, gcAfter)
+	} else {
+		fmt.Fprintln(os.Stderr, "kvd GC figures:", err)
+	}
+	kvd.stop() // now, so that a profile is complete before the results are printed
 	rep.Summary, rep.Geomeans = summarize(rep.Cells)
 	printTable(rep)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	name := filepath.Join(*out, "compare-"+time.Now().UTC().Format("20060102-150405")+".json")
+	base := filepath.Join(*out, "compare-"+time.Now().UTC().Format("20060102-150405"))
+	if rep.Pinned {
+		base += "-pinned"
+	}
 	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(name, b, 0o644); err != nil {
+	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "saved", name)
+	if err := writeCSV(base+".csv", rep); err != nil {
+		return err
+	}
+	charts, err := writeCompareCharts(base, rep)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "saved", base+".json", base+".csv", strings.Join(charts, " "))
 	return nil
+}
+
+// writeCSV saves the per-cell summary (one row per test and pipeline) and
+// the geometric means as CSV.
+func writeCSV(name string, rep report) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"test", "pipeline", "pinned", "kvd_rps", "redis_rps", "ratio",
+		"kvd_p50_ms", "kvd_p99_ms", "redis_p50_ms", "redis_p99_ms"})
+	ff := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	for _, s := range rep.Summary {
+		w.Write([]string{s.Test, strconv.Itoa(s.Pipeline), strconv.FormatBool(rep.Pinned),
+			ff(s.KvdRPS, 0), ff(s.RedisRPS, 0), ff(s.Ratio, 3),
+			ff(s.KvdP50, 3), ff(s.KvdP99, 3), ff(s.RedisP50, 3), ff(s.RedisP99, 3)})
+	}
+	var keys []string
+	for k := range rep.Geomeans {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.Write([]string{"geomean " + k, "", strconv.FormatBool(rep.Pinned), "", "", ff(rep.Geomeans[k], 3), "", "", "", ""})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 type proc struct {
@@ -247,11 +443,20 @@ func startServer(name, bin string, args []string, pin bool) (*proc, error) {
 	return nil, fmt.Errorf("%s did not start on port %d", name, port)
 }
 
-// stop kills the process this program started, by PID.
+// stop ends the process this program started, by PID: SIGTERM (kvd then
+// writes its profiles), SIGKILL after 10 s. Calling it again is a no-op.
 func (p *proc) stop() {
-	if p.cmd.Process != nil {
+	if p.cmd.Process == nil || p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
 		p.cmd.Process.Kill()
-		p.cmd.Wait()
+		<-done
 	}
 }
 
@@ -385,6 +590,22 @@ func printTable(rep report) {
 	fmt.Println()
 	for _, k := range keys {
 		fmt.Printf("geomean kvd/redis %s: %.2f\n", k, rep.Geomeans[k])
+	}
+	cpu := cpuPerRequest(rep.CPU)
+	var ck []string
+	for k := range cpu {
+		ck = append(ck, k)
+	}
+	sort.Strings(ck)
+	if len(ck) > 0 {
+		fmt.Println()
+		for _, k := range ck {
+			fmt.Printf("server CPU per request, %s: %.2f us\n", k, cpu[k])
+		}
+	}
+	if g := rep.GC; g != nil {
+		fmt.Printf("\nkvd GC during the matrix: %d cycles, %.2f s GC CPU of %.2f s process CPU (%.1f%%), pause p50 %.0f us, p99 %.0f us, max %.0f us\n",
+			g.Cycles, g.CPUSeconds, g.ProcCPU, 100*g.CPUShare, g.PauseP50us, g.PauseP99us, g.PauseMaxus)
 	}
 }
 

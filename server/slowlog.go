@@ -529,7 +529,10 @@ func (q *sparkSeq) renderRange(b *strings.Builder, rows, offset, n int) {
 // report the same buckets and percentiles. Counters are atomic: workers
 // record concurrently.
 type latencyHist struct {
-	counts [histCountsLen]atomic.Int64 // the total is their sum (snapshot)
+	// counts are striped like the command counters (cmdstats.go): one
+	// array per stripe, so workers recording the same command do not share
+	// the hot buckets' cache lines. The total is their sum (snapshot).
+	counts [statStripes][histCountsLen]atomic.Int64
 }
 
 // Redis's LATENCY_HISTOGRAM_{MIN,MAX}_VALUE and PRECISION, and the hdr
@@ -582,16 +585,20 @@ func histHighestEquivalent(v int64) int64 {
 
 // record adds one call of us microseconds (Redis records duration*1000 ns,
 // clamped to the histogram's range).
-func (h *latencyHist) record(us int64) {
+func (h *latencyHist) record(us int64) { h.recordAt(0, us) }
+
+func (h *latencyHist) recordAt(stripe int, us int64) {
 	ns := min(max(us*1000, histMin), histMax)
-	h.counts[histCountsIndex(ns)].Add(1)
+	h.counts[stripe&(statStripes-1)][histCountsIndex(ns)].Add(1)
 }
 
 // snapshot copies the counters (reads race benignly with recording).
 func (h *latencyHist) snapshot() (counts []int64, total int64) {
 	counts = make([]int64, histCountsLen)
 	for i := range counts {
-		counts[i] = h.counts[i].Load()
+		for st := range h.counts {
+			counts[i] += h.counts[st][i].Load()
+		}
 		total += counts[i]
 	}
 	return counts, total
@@ -642,7 +649,10 @@ func histCDF(counts []int64, total int64) [][2]int64 {
 }
 
 // recordLatency feeds a command's histogram when latency-tracking is on.
-func (s *Server) recordLatency(cmd *Command, us int64) {
+func (s *Server) recordLatency(cmd *Command, us int64) { s.recordLatencyAt(0, cmd, us) }
+
+// recordLatencyAt is recordLatency into the given stripe of the histogram.
+func (s *Server) recordLatencyAt(stripe int, cmd *Command, us int64) {
 	if !s.cfg.LatencyTracking.Load() {
 		return
 	}
@@ -653,7 +663,7 @@ func (s *Server) recordLatency(cmd *Command, us int64) {
 			h = cmd.stats.hist.Load()
 		}
 	}
-	h.record(us)
+	h.recordAt(stripe, us)
 }
 
 // parsePercentiles validates latency-tracking-info-percentiles: doubles in
