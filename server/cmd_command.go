@@ -410,6 +410,9 @@ func writeKeySpec(w *proto.Writer, k cmdspec.KeySpec) {
 func writeCommandDocs(w *proto.Writer, cmd *Command) {
 	spec := cmdspec.Lookup(cmd.Name)
 	if spec == nil {
+		spec = kvdCommandDocs(cmd.Name) // kvd's own commands (cmd_workers.go)
+	}
+	if spec == nil {
 		// A kvd-only command: Redis has no documentation for it.
 		spec = &cmdspec.Spec{Group: "server"}
 	}

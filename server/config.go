@@ -34,6 +34,27 @@ type Config struct {
 	SlowlogMaxLen     atomic.Int64
 	LatencyThreshold  atomic.Int64 // milliseconds; 0 disables
 	LatencyTracking   atomic.Bool  // latency-tracking: per-command latency histograms
+	TrackingMaxKeys   atomic.Int64 // tracking-table-max-keys (tracking.go)
+
+	// Adaptive sharding (shard/balance.go, server/cmd_workers.go).
+	RebalanceInterval  atomic.Int64 // rebalance-interval-ms; 0 = balancer and scaler off
+	RebalanceThreshold atomic.Int64 // percent over the mean busy; 0 = no slot balancing
+	WorkersMin         atomic.Int64
+	WorkersMax         atomic.Int64
+	ScaleUpBusy        atomic.Int64 // percent
+	ScaleDownBusy      atomic.Int64 // percent
+	ScaleHold          atomic.Int64 // seconds
+	// WorkersHook, when set, applies CONFIG SET workers N to the running
+	// engine (n already resolved: 0 means the number of CPUs); its error
+	// rejects the change.
+	WorkersHook func(n int) error
+
+	// NotifyEvents holds notify-keyspace-events as effective NotifyClass
+	// flags (notify.go).
+	NotifyEvents atomic.Uint32
+
+	// outLimits is client-output-buffer-limit, per class (outbuf.go).
+	outLimits atomic.Pointer[outputLimits]
 
 	// Enc holds the encoding thresholds the type families read on every
 	// write (OBJECT ENCODING follows them, as in Redis).
@@ -93,7 +114,14 @@ const (
 var params = []*param{
 	{name: "port", kind: kInt, def: "6379", min: 0, max: 65535, immutable: true, apply: func(c *Config, v string) { c.Port.Store(atoi(v)) }},
 	{name: "bind", kind: kSpecial, def: "127.0.0.1 -::1", immutable: true, apply: func(c *Config, v string) { c.bind = strings.Fields(v) }},
-	{name: "workers", kind: kInt, def: "0", min: 0, max: 1024, immutable: true},
+	{name: "workers", kind: kInt, def: "0", min: 0, max: 1024},
+	{name: "rebalance-interval-ms", kind: kInt, def: "0", min: 0, max: 3600000, apply: func(c *Config, v string) { c.RebalanceInterval.Store(atoi(v)) }},
+	{name: "rebalance-threshold", kind: kInt, def: "20", min: 0, max: 1000, apply: func(c *Config, v string) { c.RebalanceThreshold.Store(atoi(v)) }},
+	{name: "workers-min", kind: kInt, def: "1", min: 1, max: 1024, apply: func(c *Config, v string) { c.WorkersMin.Store(atoi(v)) }},
+	{name: "workers-max", kind: kInt, def: strconv.Itoa(runtime.GOMAXPROCS(0)), min: 1, max: 1024, apply: func(c *Config, v string) { c.WorkersMax.Store(atoi(v)) }},
+	{name: "scale-up-busy", kind: kInt, def: "80", min: 1, max: 100, apply: func(c *Config, v string) { c.ScaleUpBusy.Store(atoi(v)) }},
+	{name: "scale-down-busy", kind: kInt, def: "35", min: 0, max: 100, apply: func(c *Config, v string) { c.ScaleDownBusy.Store(atoi(v)) }},
+	{name: "scale-hold-seconds", kind: kInt, def: "10", min: 1, max: 86400, apply: func(c *Config, v string) { c.ScaleHold.Store(atoi(v)) }},
 	{name: "databases", kind: kInt, def: "16", min: 1, max: 1 << 20, immutable: true},
 	{name: "requirepass", kind: kString, def: "", apply: func(c *Config, v string) { c.pass = v }},
 	{name: "maxclients", kind: kInt, def: "10000", min: 1, max: 1 << 31, apply: func(c *Config, v string) { c.MaxClients.Store(atoi(v)) }},
@@ -118,7 +146,7 @@ var params = []*param{
 	{name: "maxmemory", kind: kMemory, def: "0", min: 0, max: 1 << 62},
 	{name: "maxmemory-policy", kind: kEnum, def: "noeviction", enum: []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
 	{name: "maxmemory-samples", kind: kInt, def: "5", min: 1, max: 64},
-	{name: "notify-keyspace-events", kind: kString, def: ""},
+	{name: "notify-keyspace-events", kind: kString, def: ""}, // validated in canonical, applied in Set (notify.go)
 	{name: "appendonly", kind: kBool, def: "no"},
 	{name: "appendfsync", kind: kEnum, def: "everysec", enum: []string{"always", "everysec", "no"}},
 	{name: "save", kind: kSpecial, def: ""},
@@ -138,7 +166,7 @@ var params = []*param{
 	{name: "replica-read-only", kind: kBool, def: "yes", aliases: []string{"slave-read-only"}},
 	{name: "cluster-enabled", kind: kBool, def: "no", immutable: true},
 	{name: "lua-time-limit", kind: kInt, def: "5000", min: 0, max: 1 << 62, aliases: []string{"busy-reply-threshold"}},
-	{name: "tracking-table-max-keys", kind: kInt, def: "1000000", min: 0, max: 1 << 62},
+	{name: "tracking-table-max-keys", kind: kInt, def: "1000000", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.TrackingMaxKeys.Store(atoi(v)) }},
 	{name: "enable-debug-command", kind: kEnum, def: "yes", enum: []string{"no", "yes", "local"}, immutable: true},
 	// Encoding thresholds: accepted and reported so tools can read and set
 	// them; kvd's encodings follow them where it has a compact form.
@@ -154,6 +182,7 @@ var params = []*param{
 	{name: "hll-sparse-max-bytes", kind: kMemory, def: "3000", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.HLLSparseMaxBytes.Store(atoi(v)) }},
 	{name: "stream-node-max-bytes", kind: kMemory, def: "4096", min: 0, max: 1 << 62},
 	{name: "stream-node-max-entries", kind: kInt, def: "100", min: 0, max: 1 << 62},
+	{name: "flash-push-interval-ms", kind: kInt, def: "100", min: 1, max: 1 << 31}, // flash.go
 }
 
 var paramIndex = func() map[string]*param {
@@ -196,6 +225,16 @@ func (c *Config) Set(name, value string, runtimeSet bool) error {
 	if err != nil {
 		return err
 	}
+	if runtimeSet && p.name == "workers" && c.WorkersHook != nil {
+		n := int(atoi(v))
+		if n == 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		if err := c.WorkersHook(n); err != nil {
+			return err
+		}
+		return nil // the hook records the new count (SetWorkersValue)
+	}
 	c.mu.Lock()
 	c.values[p.name] = v
 	if p.apply != nil {
@@ -213,11 +252,21 @@ func (c *Config) Set(name, value string, runtimeSet bool) error {
 		}
 	case "databases":
 		c.Databases = int(atoi(v))
+	case "notify-keyspace-events":
+		applyNotifyEvents(c, value)
 	}
 	return nil
 }
 
 var errUnknownParam = fmt.Errorf("unknown parameter")
+
+// SetWorkersValue records the running worker count as the value of
+// "workers" (CONFIG GET) after the engine changed it.
+func (c *Config) SetWorkersValue(n int) {
+	c.mu.Lock()
+	c.values["workers"] = strconv.Itoa(n)
+	c.mu.Unlock()
+}
 
 // Get returns the canonical value of a parameter ("" and false if unknown).
 func (c *Config) Get(name string) (string, bool) {
@@ -283,6 +332,9 @@ func (c *Config) BindAddrs() []string {
 }
 
 func (p *param) canonical(v string) (string, error) {
+	if p.name == "notify-keyspace-events" {
+		return canonicalNotifyEvents(v)
+	}
 	switch p.kind {
 	case kInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -373,56 +425,6 @@ func ParseMemory(s string) (int64, bool) {
 		return 0, false
 	}
 	return n * mul, true
-}
-
-// canonicalOutputLimit validates "class hard soft seconds ..." triples.
-func canonicalOutputLimit(v string) (string, error) {
-	f := strings.Fields(strings.ToLower(v))
-	if len(f) == 0 || len(f)%4 != 0 {
-		return "", fmt.Errorf("Wrong number of arguments in buffer limit configuration.")
-	}
-	cur := map[string][3]int64{"normal": {0, 0, 0}, "slave": {268435456, 67108864, 60}, "pubsub": {33554432, 8388608, 60}}
-	for i := 0; i < len(f); i += 4 {
-		class := f[i]
-		if class == "replica" {
-			class = "slave"
-		}
-		if _, ok := cur[class]; !ok {
-			return "", fmt.Errorf("Invalid client class specified in buffer limit configuration.")
-		}
-		var vals [3]int64
-		for j := 0; j < 3; j++ {
-			var n int64
-			var ok bool
-			if j < 2 {
-				n, ok = ParseMemory(f[i+1+j])
-			} else {
-				var err error
-				n, err = strconv.ParseInt(f[i+1+j], 10, 64)
-				ok = err == nil && n >= 0
-			}
-			if !ok {
-				return "", fmt.Errorf("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
-			}
-			vals[j] = n
-		}
-		cur[class] = vals
-	}
-	var parts []string
-	for _, class := range []string{"normal", "slave", "pubsub"} {
-		v := cur[class]
-		parts = append(parts, fmt.Sprintf("%s %d %d %d", class, v[0], v[1], v[2]))
-	}
-	return strings.Join(parts, " "), nil
-}
-
-func applyOutputLimit(c *Config, v string) {
-	f := strings.Fields(v)
-	for i := 0; i+3 < len(f); i += 4 {
-		if f[i] == "pubsub" {
-			c.OutputBufferLimit.Store(atoi(f[i+1]))
-		}
-	}
 }
 
 func atoi(s string) int64 {

@@ -190,7 +190,7 @@ func infoHuman(n int64) string {
 var infoSections = []string{
 	"server", "clients", "memory", "persistence", "stats", "replication",
 	"cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster",
-	"keyspace", "workers",
+	"keyspace", "workers", "flash",
 }
 
 // defaultInfoSections is Redis 7.0's default set (module_list prints the
@@ -322,6 +322,9 @@ func (s *Server) infoSection(b *strings.Builder, name string) {
 	case "workers":
 		b.WriteString("# Workers\r\n")
 		s.infoWorkers(b)
+	case "flash":
+		b.WriteString("# Flash\r\n")
+		s.infoFlash(b) // flash.go
 	}
 }
 
@@ -395,6 +398,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoLine(b, "cluster_connections", 0)
 	infoLine(b, "maxclients", s.cfg.MaxClients.Load())
 	infoLine(b, "blocked_clients", s.eng.BlockedClients()) // waiters not yet claimed (blocking.go)
+	s.infoTrackingClients(b)                               // tracking.go
 }
 
 func (s *Server) infoMemory(b *strings.Builder) {
@@ -439,6 +443,7 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	infoLine(b, "mem_fragmentation_ratio", ratio(m.rss, used))
 	infoLine(b, "mem_fragmentation_bytes", m.rss-used)
 	infoLine(b, "mem_allocator", "go-"+runtime.Version())
+	infoGC(b) // kvd: GC figures (cmd_memory.go)
 }
 
 // infoPersistence reports the state of a server without persistence: no
@@ -482,7 +487,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoLine(b, "expired_keys", expired)
 	infoLine(b, "keyspace_hits", hits)
 	infoLine(b, "keyspace_misses", misses)
+	s.infoPubSub(b) // pubsub.go
 	infoLine(b, "total_forks", 0)
+	s.infoTrackingStats(b) // tracking.go
 	infoLine(b, "unexpected_error_replies", 0)
 	infoLine(b, "total_error_replies", s.stats.errTotal.Load()+s.stats.protoErrors.Load())
 	infoLine(b, "client_output_buffer_limit_disconnections", s.stats.outputLimitKills.Load())
@@ -598,6 +605,7 @@ func (s *Server) infoWorkers(b *strings.Builder) {
 			i, w.NumOwned(), w.Stats.Jobs.Load(), w.Stats.Batches.Load(), w.Stats.BusyNanos.Load()/1000,
 			w.QueueLen(), w.Stats.ExpireCycles.Load(), w.Stats.Expired())
 	}
+	s.infoWorkersBalance(b) // balancer and scaler figures (cmd_workers.go)
 }
 
 // resetStats is CONFIG RESETSTAT: the INFO counters, command and error

@@ -20,7 +20,9 @@ import (
 
 // kvdOnlyCommands lists commands kvd registers that Redis 7.0 does not
 // have. Adding one is a deliberate decision: it must be listed here.
-var kvdOnlyCommands = map[string]bool{}
+var kvdOnlyCommands = map[string]bool{
+	"workers": true, "workers|list": true, "workers|slots": true, "workers|hotslots": true, "workers|move": true, "workers|balance": true, "workers|help": true, // cmd_workers.go
+}
 
 // registryCommands returns every registered command and subcommand.
 func registryCommands(r *Registry) []*Command {

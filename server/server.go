@@ -60,13 +60,21 @@ type Server struct {
 	pauseUntil time.Time
 	pauseWrite bool
 	pauseCh    chan struct{} // closed on unpause
+	pauseOn    atomic.Bool   // pauseCh != nil: paused's lock-free fast path
+
+	ps pubsubHub // Pub/Sub subscriptions (pubsub.go)
 
 	slowlog slowlog
 	latency latencyMonitor
 
 	stats     serverStats
+	trk       trackState // client-side caching (tracking.go)
 	startTime time.Time
 	runID     string
+
+	flash flashServer // flash-sale caches and statistics (flash.go)
+
+	bal *shard.BalanceRunner // adaptive sharding: balancer and scaler (cmd_workers.go)
 }
 
 type serverStats struct {
@@ -84,10 +92,10 @@ type serverStats struct {
 }
 
 type cmdStats struct {
-	calls    atomic.Int64
-	usec     atomic.Int64
+	calls    stripedInt // striped per worker (cmdstats.go)
+	usec     stripedInt
 	rejected atomic.Int64
-	failed   atomic.Int64
+	failed   stripedInt
 	hist     atomic.Pointer[latencyHist] // latency-tracking histogram, made on first call (slowlog.go)
 }
 
@@ -116,9 +124,11 @@ func New(cfg *Config) *Server {
 		Databases: cfg.Databases,
 		Clock:     cfg.Clock,
 		Logger:    s.log,
+		OnExpire:  s.keyExpired, // keyspace notifications, tracking (notify.go)
 		Hz:        func() int { return int(cfg.Hz.Load()) },
 	})
 	registerAll(s.reg)
+	s.initBalancer() // cmd_workers.go
 	return s
 }
 
@@ -141,6 +151,10 @@ func registerAll(r *Registry) {
 	registerBlocking(r)
 	registerSort(r)
 	registerGeo(r)
+	registerFlash(r)
+	registerPubSub(r)
+	registerMemory(r)
+	registerWorkers(r)
 }
 
 // Engine exposes the keyspace engine (tests, benchmarks).
@@ -165,6 +179,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.lnMu.Unlock()
 	if first {
 		s.eng.Start(int(s.cfg.Hz.Load()))
+		s.bal.Start()
 	}
 	for {
 		nc, err := ln.Accept()
@@ -287,20 +302,33 @@ func (s *Server) Close() {
 		}
 		s.clientsMu.Unlock()
 		s.connWG.Wait()
+		s.bal.Close()
 		s.eng.Close()
 	})
 }
 
+// monoEpoch anchors monoNow.
+var monoEpoch = time.Now()
+
+// monoNow reads the monotonic clock only: time.Since on a time with a
+// monotonic reading is one nanotime call, where time.Now also reads the
+// wall clock (several times the cost; it was a third of the in-process
+// GET path in dispatch_bench_test.go). Command timing needs durations only.
+func monoNow() time.Duration { return time.Since(monoEpoch) }
+
 // call runs a worker command with timing, panic recovery and statistics.
 func (s *Server) call(cmd *Command, x *Ctx) {
-	start := time.Now()
+	start := monoNow()
 	mark := len(x.W.B)
 	s.runSafe(cmd, x)
+	if x.req != nil && x.req.trk.remember && cmd.Flags&ReadOnly != 0 {
+		s.trackingRemember(x, cmd) // tracking.go
+	}
 	failed := len(x.W.B) > mark && x.W.B[mark] == '-'
 	if failed {
 		s.countError(string(x.W.B[mark+1 : min(len(x.W.B), mark+64)]))
 	}
-	s.recordCall(cmd, time.Since(start), failed, x.req)
+	s.recordCallAt(statStripe(x), cmd, monoNow()-start, failed, x.req)
 }
 
 func (s *Server) runSafe(cmd *Command, x *Ctx) {
@@ -317,7 +345,7 @@ func (s *Server) runSafe(cmd *Command, x *Ctx) {
 
 // callLocal runs a local command on the IO goroutine.
 func (s *Server) callLocal(cmd *Command, c *Conn, r *request) {
-	start := time.Now()
+	start := monoNow()
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -332,23 +360,36 @@ func (s *Server) callLocal(cmd *Command, c *Conn, r *request) {
 	if failed {
 		s.countError(string(r.out.B[1:min(len(r.out.B), 64)]))
 	}
-	s.recordCall(cmd, time.Since(start), failed, r)
+	s.recordCall(cmd, monoNow()-start, failed, r)
 }
 
 // recordCall updates command statistics, the slow log and the latency
 // monitor. r, when not nil, is used for the slow log's client fields.
 func (s *Server) recordCall(cmd *Command, d time.Duration, failed bool, r *request) {
+	stripe := 0
+	if r != nil && r.c != nil {
+		stripe = int(r.c.id)
+	}
+	s.recordCallAt(stripe, cmd, d, failed, r)
+}
+
+// recordCallAt is recordCall adding to the given counter stripe (the
+// worker's id on a worker: see cmdstats.go).
+func (s *Server) recordCallAt(stripe int, cmd *Command, d time.Duration, failed bool, r *request) {
+	if r != nil && len(r.trk.self)+len(r.trk.parts) > 0 {
+		s.trackingAfterCall(r) // tracking.go: own invalidations after the reply
+	}
 	us := d.Microseconds()
-	cmd.stats.calls.Add(1)
-	cmd.stats.usec.Add(us)
+	cmd.stats.calls.AddAt(stripe, 1)
+	cmd.stats.usec.AddAt(stripe, us)
 	if failed {
-		cmd.stats.failed.Add(1)
+		cmd.stats.failed.AddAt(stripe, 1)
 	}
 	if cmd.Flags&SkipSlowlog == 0 {
 		s.slowlog.maybeAdd(s, cmd, us, r)
 	}
 	s.latency.maybeAdd(s.cfg, cmd, d)
-	s.recordLatency(cmd, us)
+	s.recordLatencyAt(stripe, cmd, us)
 }
 
 // countError records an error reply by its prefix (errorstats).
@@ -367,6 +408,9 @@ func (s *Server) countError(msg string) {
 
 // paused reports whether a CLIENT PAUSE holds cmd back.
 func (s *Server) paused(cmd *Command) bool {
+	if !s.pauseOn.Load() { // every command asks: no shared lock when no pause is on
+		return false
+	}
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
 	if s.pauseCh == nil {
@@ -375,6 +419,7 @@ func (s *Server) paused(cmd *Command) bool {
 	if time.Now().After(s.pauseUntil) {
 		close(s.pauseCh)
 		s.pauseCh = nil
+		s.pauseOn.Store(false)
 		return false
 	}
 	if s.pauseWrite {
@@ -412,6 +457,7 @@ func (s *Server) Pause(d time.Duration, writeOnly bool) {
 	if s.pauseCh == nil {
 		s.pauseCh = make(chan struct{})
 		s.pauseUntil, s.pauseWrite = until, writeOnly
+		s.pauseOn.Store(true)
 		return
 	}
 	// A later pause extends the time; ALL wins over WRITE (as in Redis).
@@ -428,6 +474,7 @@ func (s *Server) Unpause() {
 	if s.pauseCh != nil {
 		close(s.pauseCh)
 		s.pauseCh = nil
+		s.pauseOn.Store(false)
 	}
 }
 
