@@ -27,14 +27,6 @@ func lookupKind(x *Ctx, key []byte, kind shard.Kind, read bool) (*shard.Object, 
 // collection is what every non-string value structure can report.
 type collection interface{ Len() int }
 
-// deleteIfEmpty removes key when its collection became empty: Redis never
-// keeps an empty hash, list, set or sorted set.
-func deleteIfEmpty(x *Ctx, key []byte, o *shard.Object) {
-	if c, ok := o.Val.(collection); ok && c.Len() == 0 {
-		x.DB.Delete(key)
-	}
-}
-
 // addOverflows reports whether a+b overflows int64 (INCRBY, HINCRBY: Redis
 // answers ErrOverflow instead of wrapping).
 func addOverflows(a, b int64) bool {
