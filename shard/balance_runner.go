@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,10 +54,34 @@ func (t engineTarget) MoveSlots(slots []int, to int) error { return t.e.MoveSlot
 func (t engineTarget) AddWorker() (int, error)             { return t.e.AddWorker() }
 func (t engineTarget) RemoveWorker() error                 { return t.e.RemoveWorker() }
 
+// reusingTarget is the engine target the runner uses: it fills the same
+// buffers on every sample, so a periodic pass allocates nothing for its
+// snapshot. The slices it returns are valid until its next call, which is
+// all the runner needs (it calls them under its mutex and keeps nothing).
+type reusingTarget struct {
+	engineTarget
+	cs    []WorkerCounters
+	slots []SlotSnap
+}
+
+func (t *reusingTarget) Counters() []WorkerCounters {
+	t.cs = t.cs[:0]
+	for _, w := range t.e.Workers() {
+		l := w.load()
+		t.cs = append(t.cs, WorkerCounters{ID: l.ID, Jobs: l.Jobs, BusyNanos: l.BusyNanos, QueueLen: l.QueueLen, Owned: l.Owned})
+	}
+	return t.cs
+}
+
+func (t *reusingTarget) SlotLoads() []SlotSnap {
+	t.slots = t.e.appendSlotLoads(t.slots[:0])
+	return t.slots
+}
+
 // NewEngineBalancer returns a runner driving e (see NewBalanceRunner).
 func NewEngineBalancer(e *Engine, conf func() (BalanceConfig, time.Duration), log *slog.Logger,
 	onChange func(workers int)) *BalanceRunner {
-	return NewBalanceRunner(engineTarget{e}, conf, log, nil, onChange)
+	return NewBalanceRunner(&reusingTarget{engineTarget: engineTarget{e}}, conf, log, nil, onChange)
 }
 
 // BalanceStats is what INFO and WORKERS LIST show.
@@ -86,7 +111,8 @@ type BalanceRunner struct {
 
 	mu       sync.Mutex
 	pol      *Balancer
-	prev     map[int]WorkerCounters
+	prev     []WorkerCounters // counters at prevAt (by position; looked up by ID)
+	next     []WorkerCounters // the spare buffer sample swaps with prev
 	prevAt   time.Time
 	st       BalanceStats
 	moveCost time.Duration // EWMA of measured MoveSlot time
@@ -157,13 +183,14 @@ func (r *BalanceRunner) Close() {
 
 func (r *BalanceRunner) loop() {
 	defer close(r.done)
+	tm := time.NewTimer(time.Hour)
 	for {
 		_, every := r.conf()
 		wait := every
 		if wait <= 0 {
 			wait = time.Second // off: only wake to notice it switched on
 		}
-		tm := time.NewTimer(wait)
+		tm.Reset(wait) // Go >= 1.23: no stale tick survives Stop/Reset
 		select {
 		case <-r.stop:
 			tm.Stop()
@@ -307,16 +334,18 @@ func (r *BalanceRunner) setConfig(cfg BalanceConfig) {
 
 // sample reads the counters and turns their differences since the previous
 // sample into per-worker rates.
+//
+// It reuses its buffers (r.st.Workers, prev/next): statsLocked copies the
+// workers out, and Decide keeps nothing of the snapshot.
 func (r *BalanceRunner) sample() Snapshot {
 	now := r.now()
 	cs := r.t.Counters()
 	dt := now.Sub(r.prevAt)
-	ws := make([]WorkerSnap, len(cs))
-	next := make(map[int]WorkerCounters, len(cs))
+	ws := r.st.Workers[:0]
+	next := append(r.next[:0], cs...)
 	for i, c := range cs {
-		next[c.ID] = c
-		ws[i] = WorkerSnap{ID: c.ID, Queue: c.QueueLen, Owned: c.Owned}
-		p, ok := r.prev[c.ID]
+		ws = append(ws, WorkerSnap{ID: c.ID, Queue: c.QueueLen, Owned: c.Owned})
+		p, ok := r.prevOf(i, c.ID)
 		if !ok || r.prevAt.IsZero() || dt <= 0 {
 			continue
 		}
@@ -329,9 +358,22 @@ func (r *BalanceRunner) sample() Snapshot {
 		ws[i].Busy = min(float64(busy)/float64(dt), 1)
 		ws[i].Ops = float64(jobs) / dt.Seconds()
 	}
-	r.prev, r.prevAt = next, now
+	r.prev, r.next, r.prevAt = next, r.prev, now
 	r.st.Workers = ws
 	return Snapshot{Now: now, Workers: ws, Slots: r.t.SlotLoads()}
+}
+
+// prevOf finds worker id's previous counters (usually at position i).
+func (r *BalanceRunner) prevOf(i, id int) (WorkerCounters, bool) {
+	if i < len(r.prev) && r.prev[i].ID == id {
+		return r.prev[i], true
+	}
+	for _, p := range r.prev {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return WorkerCounters{}, false
 }
 
 // timedMove moves slots to worker to in one hand-off and folds its time
@@ -365,7 +407,7 @@ func (r *BalanceRunner) apply(d Decision) {
 		if strings.Contains(d.Reason, "nothing to move") && d.At.Sub(r.lastStuckLog) >= time.Minute {
 			r.lastStuckLog = d.At
 			r.log.Info("balancer decision", "decision", "none", "reason", d.Reason)
-		} else {
+		} else if r.log.Enabled(context.Background(), slog.LevelDebug) { // the args would allocate
 			r.log.Debug("balancer decision", "decision", "none", "reason", d.Reason)
 		}
 		return

@@ -42,16 +42,35 @@ func (e *Engine) LoadStats() []WorkerLoad {
 	ws := e.Workers()
 	out := make([]WorkerLoad, len(ws))
 	for i, w := range ws {
-		out[i] = WorkerLoad{
-			ID:        w.id,
-			Jobs:      w.Stats.Jobs.Load(),
-			Batches:   w.Stats.Batches.Load(),
-			BusyNanos: w.Stats.BusyNanos.Load(),
-			QueueLen:  w.QueueLen(),
-			Owned:     w.NumOwned(),
-		}
+		out[i] = w.load()
 	}
 	return out
+}
+
+func (w *Worker) load() WorkerLoad {
+	return WorkerLoad{
+		ID:        w.id,
+		Jobs:      w.Stats.Jobs.Load(),
+		Batches:   w.Stats.Batches.Load(),
+		BusyNanos: w.Stats.BusyNanos.Load(),
+		QueueLen:  w.QueueLen(),
+		Owned:     w.NumOwned(),
+	}
+}
+
+// appendSlotLoads appends every slot with a non-zero rate to dst, in slot
+// order (the balancer's periodic snapshot: no sorting, no allocation once
+// dst has grown).
+func (e *Engine) appendSlotLoads(dst []SlotSnap) []SlotSnap {
+	sm := e.SlotMap()
+	for s := range NumSlots {
+		if bits := e.slotRate[s].Load(); bits != 0 {
+			if ops := math.Float64frombits(bits); ops > 0 {
+				dst = append(dst, SlotSnap{Slot: s, Worker: int(sm.Owner[s]), Ops: ops})
+			}
+		}
+	}
+	return dst
 }
 
 // SlotOps is slot's decayed operation rate (key lookups per second, as of
@@ -126,7 +145,9 @@ func (e *Engine) sampleTicker(every time.Duration) {
 		}
 		for _, w := range e.Workers() {
 			if w.samplePending.CompareAndSwap(false, true) {
-				w.Submit(&Batch{Jobs: []Job{sampleJob{pending: true}}})
+				// The worker's own batch: at most one is pending, and
+				// only the worker goroutine touches it once queued.
+				w.Submit(&w.sampleBatch)
 			}
 		}
 	}

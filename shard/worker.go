@@ -102,6 +102,8 @@ type Worker struct {
 	slotHits      *[NumSlots]uint32
 	lastSample    time.Time
 	samplePending atomic.Bool
+	sampleBatch   Batch // the sampler's batch (load.go), reused
+	sampleJobs    [1]Job
 
 	expireCursor  int
 	expirePending atomic.Bool
@@ -113,7 +115,10 @@ type Worker struct {
 }
 
 func newWorker(e *Engine, id int) *Worker {
-	return &Worker{id: id, e: e, wake: make(chan struct{}, 1), slotHits: new([NumSlots]uint32), lastSample: time.Now()}
+	w := &Worker{id: id, e: e, wake: make(chan struct{}, 1), slotHits: new([NumSlots]uint32), lastSample: time.Now()}
+	w.sampleJobs[0] = sampleJob{pending: true}
+	w.sampleBatch.Jobs = w.sampleJobs[:]
+	return w
 }
 
 // Owns reports whether the worker owns slot. Only the worker itself (a job
