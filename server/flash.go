@@ -225,6 +225,7 @@ type flashServer struct {
 	items  map[*flashCore]int                      // live items and their database: pusher, sweeper, INFO
 	once   sync.Once
 	wake   chan struct{}
+	done   chan struct{} // closed when the ticker goroutine returns
 	stats  flashStats
 }
 
@@ -762,8 +763,19 @@ func (s *Server) flashStart() {
 		s.flash.items = make(map[*flashCore]int)
 		s.flash.mu.Unlock()
 		s.flash.wake = make(chan struct{}, 1)
+		s.flash.done = make(chan struct{})
 		go s.flashLoop()
 	})
+}
+
+// flashStop waits for the ticker goroutine to return, and keeps it from
+// starting later. Close calls it before stopping the engine: a tick in
+// progress runs jobs on the workers, which must still be running.
+func (s *Server) flashStop() {
+	s.flash.once.Do(func() {})
+	if s.flash.done != nil {
+		<-s.flash.done
+	}
 }
 
 // flashKick asks the ticker to run now (a state change).
@@ -785,6 +797,7 @@ func (s *Server) flashInterval() time.Duration {
 }
 
 func (s *Server) flashLoop() {
+	defer close(s.flash.done)
 	next := s.flashInterval()
 	for {
 		t := time.NewTimer(next)

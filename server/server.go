@@ -302,6 +302,7 @@ func (s *Server) Close() {
 		}
 		s.clientsMu.Unlock()
 		s.connWG.Wait()
+		s.flashStop() // flash.go: its ticker runs jobs on the workers
 		s.bal.Close()
 		s.eng.Close()
 	})
