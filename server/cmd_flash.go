@@ -349,10 +349,12 @@ func (c *flashBuyCall) rethrow() {
 	}
 }
 
-// flashOnPart runs fn on part i of the item named by args[1], following a
-// stale route once. It writes the error reply and returns false when the
-// item is missing or damaged.
-func (s *Server) flashOnPart(c *Conn, item []byte, w *proto.Writer, part func(core *flashCore) int, fn func(core *flashCore, p *flashPart, now int64)) bool {
+// flashWithItem looks the item named by item up in the client's database
+// and calls run with it; run reports whether the item's keys turned out
+// stale (deleted or replaced behind the route cache), and then the route is
+// dropped and the lookup tried once more. It writes the error reply and
+// returns false when the item is missing or damaged.
+func (s *Server) flashWithItem(c *Conn, item []byte, w *proto.Writer, run func(core *flashCore) (stale bool)) bool {
 	db := c.db
 	for attempt := 0; ; attempt++ {
 		core := s.flashLookup(db, item)
@@ -360,21 +362,7 @@ func (s *Server) flashOnPart(c *Conn, item []byte, w *proto.Writer, part func(co
 			w.Error(errFlashNoItem)
 			return false
 		}
-		i := part(core)
-		if i < 0 {
-			return true
-		}
-		stale := false
-		s.flashOnKey(core.partKeys[i], func(wk *shard.Worker) {
-			d := s.eng.DB(wk, db)
-			p := flashGetPart(&d, core, i)
-			if p == nil {
-				stale = true
-				return
-			}
-			fn(core, p, d.Now())
-		})
-		if !stale {
+		if !run(core) {
 			return true
 		}
 		s.flashForget(db, core)
@@ -385,17 +373,33 @@ func (s *Server) flashOnPart(c *Conn, item []byte, w *proto.Writer, part func(co
 	}
 }
 
-// flashOnParts runs fn with every part of the item held, following a stale
-// route once.
-func (s *Server) flashOnParts(c *Conn, item []byte, w *proto.Writer, fn func(core *flashCore, parts []*flashPart, now int64)) bool {
+// flashOnPart runs fn on part part(core) of the item (none when that is
+// negative), following a stale route once (flashWithItem).
+func (s *Server) flashOnPart(c *Conn, item []byte, w *proto.Writer, part func(core *flashCore) int, fn func(core *flashCore, p *flashPart, now int64)) bool {
 	db := c.db
-	for attempt := 0; ; attempt++ {
-		core := s.flashLookup(db, item)
-		if core == nil {
-			w.Error(errFlashNoItem)
+	return s.flashWithItem(c, item, w, func(core *flashCore) (stale bool) {
+		i := part(core)
+		if i < 0 {
 			return false
 		}
-		stale := false
+		s.flashOnKey(core.partKeys[i], func(wk *shard.Worker) {
+			d := s.eng.DB(wk, db)
+			p := flashGetPart(&d, core, i)
+			if p == nil {
+				stale = true
+				return
+			}
+			fn(core, p, d.Now())
+		})
+		return stale
+	})
+}
+
+// flashOnParts runs fn with every part of the item held, following a stale
+// route once (flashWithItem).
+func (s *Server) flashOnParts(c *Conn, item []byte, w *proto.Writer, fn func(core *flashCore, parts []*flashPart, now int64)) bool {
+	db := c.db
+	return s.flashWithItem(c, item, w, func(core *flashCore) (stale bool) {
 		s.flashOnKeys(core.allKeys, func(wk *shard.Worker) {
 			d := s.eng.DB(wk, db)
 			parts := flashGetParts(&d, core)
@@ -405,15 +409,8 @@ func (s *Server) flashOnParts(c *Conn, item []byte, w *proto.Writer, fn func(cor
 			}
 			fn(core, parts, d.Now())
 		})
-		if !stale {
-			return true
-		}
-		s.flashForget(db, core)
-		if attempt == 1 {
-			w.Error(errFlashDamaged)
-			return false
-		}
-	}
+		return stale
+	})
 }
 
 // FLASH.CONFIRM item order-id -> OK | EXPIRED | UNKNOWN
