@@ -120,7 +120,7 @@ func New(cfg Config) *Engine {
 	m := &SlotMap{Epoch: 1, Workers: cfg.Workers}
 	for s := range e.slots {
 		owner := s % cfg.Workers
-		e.slots[s] = Slot{dbs: make([]table, cfg.Databases-1), owner: owner}
+		e.slots[s] = Slot{ndb: int32(cfg.Databases), owner: owner}
 		m.Owner[s] = uint16(owner)
 		w := workers[owner]
 		w.owned = append(w.owned, s)
@@ -265,8 +265,11 @@ var AllSlots = func() []int {
 func (e *Engine) SwapDB(a, b int) {
 	for i := range e.slots {
 		s := &e.slots[i]
-		ta, tb := s.storage(a), s.storage(b)
-		*ta, *tb = *tb, *ta
+		ta, tb := s.get(a), s.get(b)
+		if ta != nil || tb != nil {
+			s.set(a, tb)
+			s.set(b, ta)
+		}
 	}
 	// Clients blocked in either database may now find their keys
 	// (Redis's swapdb scans both for ready keys): blocking.go.

@@ -32,30 +32,36 @@ func (d *DB) Now() int64 {
 
 func (d *DB) slotOf(key []byte) *Slot { return &d.e.slots[KeySlot(key)] }
 
-// lookup finds key, deleting it first if it has expired.
-func (d *DB) lookup(key []byte) (*table, *Object) {
-	slot := KeySlot(key)
+// lookup finds key, deleting it first if it has expired. It returns the
+// key's slot and table hash, its table (nil when the database has none in
+// that slot), and the live object and its position (nil, -1 when none).
+func (d *DB) lookup(key []byte) (int, uint32, *table, int, *Object) {
+	slot, h := keyHash(key)
 	if d.w != nil {
 		d.w.slotHits[slot]++ // per-slot load (load.go)
 	}
-	t := d.e.slots[slot].table(d.idx, false)
+	t := d.e.slots[slot].get(d.idx)
 	if t == nil {
-		return nil, nil
+		return slot, h, nil, -1, nil
 	}
-	o := t.m[string(key)]
-	if o == nil {
-		return t, nil
+	i := t.find(key, h)
+	if i < 0 {
+		return slot, h, t, -1, nil
 	}
+	o := t.objs[i]
 	if o.Expire != 0 && o.Expire <= d.Now() {
-		d.expire(t, string(key))
-		return t, nil
+		d.expireAt(t, i)
+		t.shrink()
+		return slot, h, t, -1, nil
 	}
-	return t, o
+	return slot, h, t, i, o
 }
 
-func (d *DB) expire(t *table, key string) {
-	delete(t.m, key)
-	t.setVolatile(key, false)
+// expireAt deletes the expired entry at position i of t. It does not
+// shrink t (see removeAt).
+func (d *DB) expireAt(t *table, i int) {
+	key := t.objs[i].key()
+	t.removeAt(i)
 	if d.w != nil {
 		d.w.Stats.expired.Add(1)
 	}
@@ -67,14 +73,14 @@ func (d *DB) expire(t *table, key string) {
 // Lookup finds a live key for writing: no hit/miss accounting, no access
 // time update.
 func (d *DB) Lookup(key []byte) *Object {
-	_, o := d.lookup(key)
+	_, _, _, _, o := d.lookup(key)
 	return o
 }
 
 // LookupRead finds a live key for reading: counts a keyspace hit or miss and
 // refreshes the access time unless NoTouch.
 func (d *DB) LookupRead(key []byte) *Object {
-	_, o := d.lookup(key)
+	_, _, _, _, o := d.lookup(key)
 	if d.w != nil {
 		if o == nil {
 			d.w.Stats.misses.Add(1)
@@ -92,19 +98,31 @@ func (d *DB) LookupRead(key []byte) *Object {
 func (d *DB) Exists(key []byte) bool { return d.Lookup(key) != nil }
 
 // Add stores o under key, replacing any previous value (and its expiry
-// bookkeeping). The key bytes are copied.
+// bookkeeping). The key bytes are copied (into o).
 func (d *DB) Add(key []byte, o *Object) {
-	slot := KeySlot(key)
+	slot, h := keyHash(key)
 	s := &d.e.slots[slot]
 	t := s.table(d.idx, true)
-	k := string(key)
-	t.m[k] = o
-	t.setVolatile(k, o.Expire != 0)
+	o.setKey(key)
+	if i := t.find(key, h); i >= 0 {
+		if old := t.objs[i]; old != o {
+			t.unvol(old)
+			t.objs[i] = o
+		}
+	} else {
+		t.insert(o, h)
+	}
+	d.added(s, slot, t, o)
+}
+
+// added finishes storing the new object o in t.
+func (d *DB) added(s *Slot, slot int, t *table, o *Object) {
+	t.setVolatile(o, o.Expire != 0)
 	if o.Atime == 0 && d.w != nil {
 		o.Atime = d.w.now()
 	}
 	if s.waiters != nil { // a new key may serve blocked clients, as in Redis's dbAdd
-		d.e.signal(s, slot, waitKey{d.idx, k})
+		d.e.signal(s, slot, waitKey{d.idx, o.key()})
 	}
 }
 
@@ -112,17 +130,23 @@ func (d *DB) Add(key []byte, o *Object) {
 // none), reusing the existing object and buffer when key already holds a
 // value: a steady-state overwrite allocates nothing. val is copied.
 func (d *DB) SetString(key, val []byte, expire int64) *Object {
-	t, o := d.lookup(key)
+	slot, h, t, _, o := d.lookup(key)
 	if o == nil {
 		o = &Object{Expire: expire}
 		o.SetStr(val)
-		d.Add(key, o)
+		o.setKey(key)
+		s := &d.e.slots[slot]
+		if t == nil {
+			t = s.table(d.idx, true)
+		}
+		t.insert(o, h)
+		d.added(s, slot, t, o)
 		return o
 	}
 	o.SetStr(val)
 	if o.Expire != expire {
 		o.Expire = expire
-		t.setVolatile(string(key), expire != 0)
+		t.setVolatile(o, expire != 0)
 	}
 	if d.w != nil {
 		o.Atime = d.w.now()
@@ -133,20 +157,19 @@ func (d *DB) SetString(key, val []byte, expire int64) *Object {
 // SetExpire changes the expiry of a live key's object (0 = persist).
 func (d *DB) SetExpire(key []byte, o *Object, at int64) {
 	o.Expire = at
-	if t := d.slotOf(key).table(d.idx, false); t != nil {
-		t.setVolatile(string(key), at != 0)
+	if t := d.slotOf(key).get(d.idx); t != nil {
+		t.setVolatile(o, at != 0)
 	}
 }
 
 // Delete removes key and reports whether a live key was removed.
 func (d *DB) Delete(key []byte) bool {
-	t, o := d.lookup(key)
+	_, _, t, i, o := d.lookup(key)
 	if o == nil {
 		return false
 	}
-	k := string(key)
-	delete(t.m, k)
-	t.setVolatile(k, false)
+	t.removeAt(i)
+	t.shrink()
 	return true
 }
 
@@ -155,8 +178,8 @@ func (d *DB) Delete(key []byte) bool {
 func (d *DB) Len(slots []int) int {
 	n := 0
 	for _, s := range slots {
-		if t := d.e.slots[s].table(d.idx, false); t != nil {
-			n += len(t.m)
+		if t := d.e.slots[s].get(d.idx); t != nil {
+			n += t.n
 		}
 	}
 	return n
@@ -166,7 +189,7 @@ func (d *DB) Len(slots []int) int {
 func (d *DB) VolatileLen(slots []int) int {
 	n := 0
 	for _, s := range slots {
-		if t := d.e.slots[s].table(d.idx, false); t != nil {
+		if t := d.e.slots[s].get(d.idx); t != nil {
 			n += len(t.vol)
 		}
 	}
@@ -175,18 +198,23 @@ func (d *DB) VolatileLen(slots []int) int {
 
 // ForEach calls fn for every live key of the database in slot s until fn
 // returns false. fn must not add or delete keys of that slot. It reports
-// whether the walk ran to the end.
+// whether the walk ran to the end. The key string stays valid after fn
+// returns.
 func (d *DB) ForEach(s int, fn func(key string, o *Object) bool) bool {
-	t := d.e.slots[s].table(d.idx, false)
+	t := d.e.slots[s].get(d.idx)
 	if t == nil {
 		return true
 	}
 	now := d.Now()
-	for k, o := range t.m {
+	for i, h := range t.hs {
+		if h == 0 {
+			continue
+		}
+		o := t.objs[i]
 		if o.Expire != 0 && o.Expire <= now {
 			continue
 		}
-		if !fn(k, o) {
+		if !fn(o.key(), o) {
 			return false
 		}
 	}
@@ -196,8 +224,8 @@ func (d *DB) ForEach(s int, fn func(key string, o *Object) bool) bool {
 // SlotLen is the number of keys (live or not yet reclaimed) of the database
 // in slot s.
 func (d *DB) SlotLen(s int) int {
-	if t := d.e.slots[s].table(d.idx, false); t != nil {
-		return len(t.m)
+	if t := d.e.slots[s].get(d.idx); t != nil {
+		return t.n
 	}
 	return 0
 }
@@ -205,7 +233,11 @@ func (d *DB) SlotLen(s int) int {
 // Flush drops every key of the database in the given slots.
 func (d *DB) Flush(slots []int) {
 	for _, s := range slots {
-		*d.e.slots[s].storage(d.idx) = table{}
+		sl := &d.e.slots[s]
+		if t := sl.get(d.idx); t != nil {
+			sl.nvol -= int32(len(t.vol))
+			sl.set(d.idx, nil)
+		}
 	}
 }
 
@@ -224,38 +256,46 @@ func (d *DB) RandomKey(slots []int, rnd func(n int) int) (string, bool) {
 		}
 		if tries == 100 {
 			for _, s := range slots {
-				if t := d.e.slots[s].table(d.idx, false); t != nil {
-					for k, o := range t.m {
-						if o.Expire != 0 && o.Expire <= now {
-							d.expire(t, k)
-						}
-					}
+				if t := d.e.slots[s].get(d.idx); t != nil {
+					d.expireAll(t, now)
 				}
 			}
 			continue
 		}
 		r := rnd(total)
 		for _, s := range slots {
-			t := d.e.slots[s].table(d.idx, false)
+			t := d.e.slots[s].get(d.idx)
 			if t == nil {
 				continue
 			}
-			if r >= len(t.m) {
-				r -= len(t.m)
+			if r >= t.n {
+				r -= t.n
 				continue
 			}
-			for k, o := range t.m {
-				if r > 0 {
-					r--
-					continue
-				}
-				if o.Expire != 0 && o.Expire <= now {
-					d.expire(t, k)
-					break
-				}
-				return k, true
+			i := t.nth(r)
+			o := t.objs[i]
+			if o.Expire != 0 && o.Expire <= now {
+				d.expireAt(t, i)
+				t.shrink()
+				break
 			}
-			break
+			return o.key(), true
 		}
 	}
+}
+
+// expireAll reclaims every expired key of t. After removeAt(i) the
+// position i is checked again: only entries from later positions (or,
+// wrapping around, already checked ones) move into it.
+func (d *DB) expireAll(t *table, now int64) {
+	for i := 0; i < len(t.hs); {
+		if t.hs[i] != 0 {
+			if o := t.objs[i]; o.Expire != 0 && o.Expire <= now {
+				d.expireAt(t, i)
+				continue
+			}
+		}
+		i++
+	}
+	t.shrink()
 }
