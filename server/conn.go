@@ -63,8 +63,9 @@ type Conn struct {
 	queued []*request
 	resend []*request // scratch for flush
 
-	// Per-batch bookkeeping: one clock reading and one counter update per
-	// batch instead of per command.
+	// Per-batch bookkeeping: one counter update per batch instead of per
+	// command. batchNow is the time a blocked command was served
+	// (blocking.go).
 	batchNow  time.Time
 	batchCmds int64
 
@@ -153,8 +154,7 @@ func (c *Conn) process() bool {
 			return false // shutting down: answer nothing more (Redis exits)
 		default:
 		}
-		c.batchNow = time.Now()
-		c.lastSeen.Store(c.batchNow.UnixMilli())
+		c.lastSeen.Store(unixMsMono())
 		for n < maxBatch && !c.quit && !c.killed.Load() { // CLIENT KILL: run nothing more
 			args, err := c.rd.Next()
 			if err != nil {
@@ -223,7 +223,6 @@ func (c *Conn) nextReq() *request {
 // commands and errors) or queues it for its worker(s).
 func (c *Conn) dispatch(args [][]byte) {
 	s := c.srv
-	now := c.batchNow
 	c.batchCmds++
 	r := c.nextReq()
 	r.args = args
@@ -260,6 +259,10 @@ func (c *Conn) dispatch(args [][]byte) {
 	// (SELECT changes the db it shows) after they ran, as Redis feeds
 	// monitors from call().
 	monitored := s.monitors.Load() > 0 && cmd.Flags&(SkipMonitor|Admin) == 0
+	var now time.Time // the MONITOR line's time, read only when someone monitors
+	if monitored {
+		now = time.Now()
+	}
 	if monitored && cmd.Flags&Local == 0 {
 		s.feedMonitors(c, redactSecrets(cmd, args), now) // AUTH/HELLO secrets: "(redacted)"
 	}

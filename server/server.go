@@ -317,6 +317,15 @@ var monoEpoch = time.Now()
 // GET path in dispatch_bench_test.go). Command timing needs durations only.
 func monoNow() time.Duration { return time.Since(monoEpoch) }
 
+// monoEpochMs is monoEpoch in Unix milliseconds.
+var monoEpochMs = monoEpoch.UnixMilli()
+
+// unixMsMono is the Unix time in milliseconds from one monotonic clock
+// read (time.Now takes two): for per-batch bookkeeping (Conn.lastSeen)
+// that needs no more than the wall clock as of the process's start plus
+// the elapsed time.
+func unixMsMono() int64 { return monoEpochMs + int64(monoNow()/time.Millisecond) }
+
 // call runs a worker command with timing, panic recovery and statistics.
 func (s *Server) call(cmd *Command, x *Ctx) {
 	start := monoNow()
