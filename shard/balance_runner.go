@@ -120,6 +120,7 @@ type BalanceRunner struct {
 	closed   bool
 
 	lastStuckLog time.Time
+	lastNoneKind string // kind of the last "nothing to do" logged at info (apply)
 
 	stop     chan struct{}
 	kick     chan struct{}
@@ -397,21 +398,43 @@ func (r *BalanceRunner) timedMove(slots []int, to int) error {
 	return nil
 }
 
+// noneKind is the kind of a "nothing to do" reason: its words before the
+// figures ("idle", "balanced", "cooling down", ...).
+func noneKind(reason string) string {
+	for _, k := range []string{"waiting for confirmation", "cooling down", "nothing to move"} {
+		if strings.Contains(reason, k) {
+			return k
+		}
+	}
+	if i := strings.IndexByte(reason, ':'); i > 0 {
+		return reason[:i]
+	}
+	return reason
+}
+
 // apply carries out d and records it.
 func (r *BalanceRunner) apply(d Decision) {
 	r.st.Passes++
 	r.st.Last = d
 	if d.Kind == DecideNone {
-		// Doing nothing is logged at debug level, except an imbalance the
-		// balancer cannot fix (at most once a minute).
-		if strings.Contains(d.Reason, "nothing to move") && d.At.Sub(r.lastStuckLog) >= time.Minute {
-			r.lastStuckLog = d.At
+		// Every decision is logged at info level, but a run of the same
+		// kind of "nothing to do" (idle, balanced, cooling down ...) only
+		// when it starts, and an imbalance the balancer cannot fix again
+		// at most once a minute; the repeats go to debug.
+		kind := noneKind(d.Reason)
+		stuck := kind == "nothing to move"
+		if kind != r.lastNoneKind || (stuck && d.At.Sub(r.lastStuckLog) >= time.Minute) {
+			r.lastNoneKind = kind
+			if stuck {
+				r.lastStuckLog = d.At
+			}
 			r.log.Info("balancer decision", "decision", "none", "reason", d.Reason)
 		} else if r.log.Enabled(context.Background(), slog.LevelDebug) { // the args would allocate
 			r.log.Debug("balancer decision", "decision", "none", "reason", d.Reason)
 		}
 		return
 	}
+	r.lastNoneKind = ""
 	ok := true
 	moves := d.Moves
 	switch d.Kind {

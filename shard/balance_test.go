@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -791,5 +792,58 @@ func TestBalanceRunnerOnEngine(t *testing.T) {
 	}
 	if err := r.SetWorkers(2); err != nil || e.NumWorkers() != 2 || e.Workers()[1].NumOwned() != NumSlots/2 {
 		t.Fatalf("set workers 2: %v, %d workers", err, e.NumWorkers())
+	}
+}
+
+// countHandler counts the records logged at info level and above.
+type countHandler struct{ info *int }
+
+func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelInfo {
+		*h.info++
+	}
+	return nil
+}
+func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestBalanceRunnerLogsEachKindOfDecision(t *testing.T) {
+	f := newFakeTarget(2)
+	f.slots = []SlotSnap{{1, 0, 10}, {2, 1, 10}}
+	now := t0
+	cfg := testCfg()
+	info := 0
+	r := NewBalanceRunner(f, func() (BalanceConfig, time.Duration) { return cfg, time.Second },
+		slog.New(countHandler{&info}), func() time.Time { return now }, func(int) {})
+	tick := func(busy float64) {
+		now = now.Add(time.Second)
+		f.advance(time.Second, []float64{busy, busy}, []int64{100, 100})
+		r.Tick()
+	}
+	tick(0) // idle: logged
+	tick(0) // idle again: debug only
+	tick(0)
+	if info != 1 {
+		t.Fatalf("three idle passes logged %d times at info, want 1", info)
+	}
+	tick(0.5) // balanced: a new kind, logged
+	tick(0.5)
+	if info != 2 {
+		t.Fatalf("idle then balanced logged %d times at info, want 2", info)
+	}
+	tick(0) // idle again after balanced: logged
+	if info != 3 {
+		t.Fatalf("back to idle logged %d times at info, want 3", info)
+	}
+	for reason, kind := range map[string]string{
+		"idle: busiest worker 1 at 0% < 5%":                                       "idle",
+		"balanced: max/mean 1.01 <= 1.20":                                         "balanced",
+		"max/mean 1.50 > 1.20 on worker 0, cooling down (2s left)":                "cooling down",
+		"max/mean 1.50 > 1.20: worker 0 at 90%, worker 1 at 30%; nothing to move": "nothing to move",
+	} {
+		if got := noneKind(reason); got != kind {
+			t.Errorf("noneKind(%q) = %q, want %q", reason, got, kind)
+		}
 	}
 }
