@@ -299,10 +299,7 @@ func (c *Conn) subscribe(kind int, name []byte) {
 		h.patMu.Unlock()
 		return
 	}
-	tab, cnt := &h.ch, &h.nch
-	if kind == psShardChannel {
-		tab, cnt = &h.sh, &h.nsch
-	}
+	tab, cnt := h.tables(kind)
 	sh := h.shard(tab, name)
 	sh.mu.Lock()
 	if sh.m == nil {
@@ -315,6 +312,15 @@ func (c *Conn) subscribe(kind int, name []byte) {
 	sh.m[key] = append(subs, c)
 	c.confirm(psSubscribeName[kind], name, false, c.ps.count(kind))
 	sh.mu.Unlock()
+}
+
+// tables is where subscriptions of a channel kind live, and their counter
+// of distinct names.
+func (h *pubsubHub) tables(kind int) (*[psShards]psShard, *atomic.Int64) {
+	if kind == psShardChannel {
+		return &h.sh, &h.nsch
+	}
+	return &h.ch, &h.nch
 }
 
 func dropConn(list []*Conn, c *Conn) []*Conn {
@@ -367,10 +373,7 @@ func (c *Conn) unsubscribe(kind int, name []byte, notify bool) {
 		h.patMu.Unlock()
 		return
 	}
-	tab, cnt := &h.ch, &h.nch
-	if kind == psShardChannel {
-		tab, cnt = &h.sh, &h.nsch
-	}
+	tab, cnt := h.tables(kind)
 	sh := h.shard(tab, name)
 	sh.mu.Lock()
 	if subs := dropConn(sh.m[key], c); len(subs) == 0 {
