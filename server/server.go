@@ -1,7 +1,11 @@
 // Package server owns everything between the socket and the keyspace: the
 // listener, connections and their IO goroutines, the client registry, the
 // command table and the command families (cmd_*.go), INFO/CONFIG/CLIENT,
-// auth, SLOWLOG/LATENCY/MONITOR.
+// auth, SLOWLOG/LATENCY/MONITOR, and the features on top: the Pub/Sub hub
+// (pubsub.go), per-connection push queues with output-buffer limits
+// (outbuf.go), keyspace notifications (notify.go), client tracking
+// (tracking.go), the flash sale (flash.go, cmd_flash.go) and the WORKERS
+// command over the shard balancer (cmd_workers.go).
 //
 // It must not touch slot data except through jobs run on the owning worker
 // (see package shard). The request path is in conn.go: an IO goroutine per
