@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -45,8 +46,13 @@ func TestCLIDefaults(t *testing.T) {
 	if addrs := cfg.BindAddrs(); len(addrs) != 1 || addrs[0] != "127.0.0.1" {
 		t.Errorf("default bind = %v, want [127.0.0.1]", addrs)
 	}
-	if cfg.Workers < 1 {
-		t.Errorf("workers = %d", cfg.Workers)
+	// Adaptive by default: start with half the CPUs (at least one) and
+	// let the balancer and scaler run.
+	if want := max(1, runtime.GOMAXPROCS(0)/2); cfg.Workers != want {
+		t.Errorf("workers = %d, want %d", cfg.Workers, want)
+	}
+	if get(t, cfg, "rebalance-interval-ms") != "1000" {
+		t.Errorf("rebalance-interval-ms = %s, want 1000", get(t, cfg, "rebalance-interval-ms"))
 	}
 }
 
