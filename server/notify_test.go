@@ -453,15 +453,15 @@ SORT sl
 SORT nosuch
 SORT_RO nosuch
 SORT sl BY w_* GET o_* STORE so3
-SET es1 v PX 1
+SET es1 v PX 100
 HSET es2 f v
-PEXPIRE es2 1
+PEXPIRE es2 100
 RPUSH es3 a
-PEXPIRE es3 1
-SET es4 v PX 1
-SET es5 v PX 1
+PEXPIRE es3 100
+SET es4 v PX 100
+SET es5 v PX 100
 SADD es6 a
-PEXPIRE es6 1
+PEXPIRE es6 100
 SLEEP
 GET es1
 HSET es2 f v
@@ -469,13 +469,13 @@ LLEN es3
 SET es4 w
 EXISTS es5
 SISMEMBER es6 a
-SET es7 v PX 1
+SET es7 v PX 100
 RPUSH es8 a
-PEXPIRE es8 1
-SET es9 v PX 1
+PEXPIRE es8 100
+SET es9 v PX 100
 ZADD es10 1 a
-PEXPIRE es10 1
-SET es11 v PX 1
+PEXPIRE es10 100
+SET es11 v PX 100
 SLEEP
 DEL es7
 LPUSH es8 b
@@ -582,7 +582,12 @@ func notifyDiff(t *testing.T, opts ...func(*server.Config)) {
 		}
 		for _, args := range lines {
 			if args[0] == "SLEEP" {
-				time.Sleep(5 * time.Millisecond) // the PX 1 keys are then expired on both
+				// The keys given 100 ms to live are then expired on both.
+				// (Not 1 ms: PEXPIRE k 1 may already count as in the past
+				// when a loaded machine delays the command by a
+				// millisecond, and then Redis deletes instead of setting
+				// an expiry, on one server and not the other.)
+				time.Sleep(150 * time.Millisecond)
 				continue
 			}
 			cmpReply := true
