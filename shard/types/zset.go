@@ -375,19 +375,28 @@ func (z *ZSet) inScoreRange(r *ScoreRange) bool {
 	return r.LteMax(z.header.level[0].forward.score)
 }
 
+// lastWhile walks the skip list from the head past every node for which
+// before holds (it must hold for a prefix of the list) and returns the last
+// such node (the header when none) and its 1-based rank: the descent of
+// Redis's zslFirstInRange/zslLastInRange and their lex twins.
+func (z *ZSet) lastWhile(before func(n *zslNode) bool) (*zslNode, int) {
+	x, rank := z.header, 0
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && before(f); f = x.level[i].forward {
+			rank += x.level[i].span
+			x = f
+		}
+	}
+	return x, rank
+}
+
 // FirstInScoreRange returns the 0-based position of the first member whose
 // score is in r, or -1.
 func (z *ZSet) FirstInScoreRange(r ScoreRange) int {
 	if !z.inScoreRange(&r) {
 		return -1
 	}
-	x, rank := z.header, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.GteMin(f.score); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-	}
+	x, rank := z.lastWhile(func(n *zslNode) bool { return !r.GteMin(n.score) })
 	x = x.level[0].forward
 	if x == nil || !r.LteMax(x.score) {
 		return -1
@@ -401,13 +410,7 @@ func (z *ZSet) LastInScoreRange(r ScoreRange) int {
 	if !z.inScoreRange(&r) {
 		return -1
 	}
-	x, rank := z.header, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.LteMax(f.score); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-	}
+	x, rank := z.lastWhile(func(n *zslNode) bool { return r.LteMax(n.score) })
 	if x == z.header || !r.GteMin(x.score) {
 		return -1
 	}
@@ -442,13 +445,7 @@ func (z *ZSet) FirstInLexRange(r LexRange) int {
 		}
 		return -1
 	}
-	x, rank := z.header, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.GteMin(f.member); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-	}
+	x, rank := z.lastWhile(func(n *zslNode) bool { return !r.GteMin(n.member) })
 	x = x.level[0].forward
 	if x == nil || !r.LteMax(x.member) {
 		return -1
@@ -475,13 +472,7 @@ func (z *ZSet) LastInLexRange(r LexRange) int {
 		}
 		return -1
 	}
-	x, rank := z.header, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.LteMax(f.member); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-	}
+	x, rank := z.lastWhile(func(n *zslNode) bool { return r.LteMax(n.member) })
 	if x == z.header || !r.GteMin(x.member) {
 		return -1
 	}
