@@ -172,6 +172,12 @@ func (c *Conn) process() bool {
 		}
 		if n > 0 {
 			c.flush()
+			if c.quit {
+				// Leave Pub/Sub before QUIT's reply goes out, as Redis
+				// frees the client right after it: a PUBLISH sent once the
+				// client has read +OK no longer counts it.
+				c.pubsubClose()
+			}
 			c.writeBatch()
 			c.trackingBatchDone() // tracking.go
 		}
