@@ -240,6 +240,14 @@ func (s *Server) accept(nc net.Conn) {
 	}()
 }
 
+// NumClients is the number of connections the server holds (tests wait
+// for a closed connection to be gone before counting clients).
+func (s *Server) NumClients() int {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	return len(s.clients)
+}
+
 func (s *Server) removeConn(c *Conn) {
 	s.clientsMu.Lock()
 	delete(s.clients, c.id)

@@ -61,6 +61,15 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Server {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The probe connection is closed, but the server drops it on its own
+	// goroutine: wait until it is gone, so that a test starts with no
+	// client but its own (CLIENT LIST, CLIENT KILL TYPE normal ...).
+	for srv.NumClients() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("server at %s still holds %d clients after the ready probe", ts.Addr, srv.NumClients())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	t.Cleanup(srv.Close)
 	return ts
 }
