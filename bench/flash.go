@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -33,6 +35,13 @@ import (
 // every run is bounded by -users and -duration. After each run it checks
 // the books: oversold = successful buys beyond the stock (must be 0), and
 // that the server's order log holds exactly the successful buys.
+//
+// Each run also records the CPU per request of the server (INFO cpu) and
+// of this generator (getrusage). A fourth variant sends PING to redis over
+// the same connections: the least server CPU a round trip costs here.
+// Generator plus that floor bound the requests/s any server can reach on
+// this machine's CPUs at a given pipeline depth, and the report prints
+// that bound next to the 2x-redis target.
 func flashCmd(argv []string) error {
 	fs := flag.NewFlagSet("flash", flag.ExitOnError)
 	units := fs.Int("units", 100000, "units of the item")
@@ -83,18 +92,22 @@ func flashCmd(argv []string) error {
 		name  string
 		port  int
 		parts int // kvd only
+		kind  flashKind
 	}
 	variants := []variant{
-		{fmt.Sprintf("kvd PARTS=%d (workers)", nw), kvd.port, nw},
-		{"kvd PARTS=1", kvd.port, 1},
-		{"redis EVALSHA", redis.port, 0},
+		{fmt.Sprintf("kvd PARTS=%d (workers)", nw), kvd.port, nw, flashKvd},
+		{"kvd PARTS=1", kvd.port, 1, flashKvd},
+		{"redis EVALSHA", redis.port, 0, flashRedis},
+		// Not a sale: the same connections sending PING to redis, for the
+		// least server CPU a round trip can cost on this machine.
+		{"redis PING (floor)", redis.port, 0, flashPing},
 	}
 	// Warm both servers up (heap, connections, script cache) with a small
 	// sale that is not reported.
 	if *warmup > 0 {
 		w := flashOpts{units: *warmup / 5, users: *warmup, clients: *clients, duration: *duration, pipeline: 1}
 		for _, v := range variants {
-			if _, err := runFlash(v.port, v.parts, v.parts == 0, w); err != nil {
+			if _, err := runFlash(v.port, v.parts, v.kind, w); err != nil {
 				return fmt.Errorf("warm-up %s: %w", v.name, err)
 			}
 		}
@@ -113,14 +126,15 @@ func flashCmd(argv []string) error {
 		for _, p := range depths {
 			order := variants
 			if round%2 == 0 {
-				order = []variant{variants[2], variants[1], variants[0]}
+				order = slices.Clone(variants)
+				slices.Reverse(order)
 			}
 			for _, v := range order {
 				if !strings.Contains(v.name, *only) {
 					continue
 				}
 				o.pipeline = p
-				res, err := runFlash(v.port, v.parts, v.parts == 0, o)
+				res, err := runFlash(v.port, v.parts, v.kind, o)
 				if err != nil {
 					return fmt.Errorf("%s: %w", v.name, err)
 				}
@@ -135,11 +149,11 @@ func flashCmd(argv []string) error {
 
 	fmt.Printf("\nflash sale: 1 item, %d units, LIMIT 1, %d clients, %d distinct users; kvd workers %d; %s\n\n",
 		o.units, o.clients, o.users, nw, machine())
-	fmt.Println("| server | P | round | buys/s | p50 ms | p99 ms | OK | SOLDOUT | other | oversold | log matches |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| server | P | round | buys/s | p50 ms | p99 ms | OK | SOLDOUT | other | oversold | log matches | server CPU µs/buy | generator CPU µs/buy |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
-		fmt.Printf("| %s | %d | %d | %.0f | %.3f | %.3f | %d | %d | %d | %d | %v |\n",
-			r.Name, r.Pipeline, r.Round, r.BuysPerSec, r.P50, r.P99, r.OK, r.SoldOut, r.Other, r.Oversold, r.LogMatches)
+		fmt.Printf("| %s | %d | %d | %.0f | %.3f | %.3f | %d | %d | %d | %d | %v | %.2f | %.2f |\n",
+			r.Name, r.Pipeline, r.Round, r.BuysPerSec, r.P50, r.P99, r.OK, r.SoldOut, r.Other, r.Oversold, r.LogMatches, r.ServerCPU, r.GenCPU)
 	}
 	// Ratios pair each kvd run with the Redis run of the same round and
 	// depth (adjacent in time, so machine drift hits both alike); the
@@ -153,7 +167,10 @@ func flashCmd(argv []string) error {
 	fmt.Println()
 	ratios := map[string][]float64{}
 	for _, p := range depths {
-		for _, v := range variants[:2] {
+		for _, v := range variants {
+			if v.kind != flashKvd {
+				continue
+			}
 			var rs []float64
 			for _, r := range results {
 				if rb := redisRPS[[2]int{r.Round, p}]; r.Name == v.name && r.Pipeline == p && rb > 0 {
@@ -169,6 +186,50 @@ func flashCmd(argv []string) error {
 			fmt.Printf("%s: median %.2fx (per round %s)\n", key, median(rs), fmtRatios(rs))
 		}
 	}
+	// What the machine allows: the load generator's own CPU per buy (mostly
+	// the kernel's loopback TCP work for one write and one read per round
+	// trip) plus the least server CPU a round trip costs (redis answering
+	// PING) bound the buys/s of any server sharing these CPUs.
+	fmt.Println()
+	bounds := map[string]float64{}
+	for _, p := range depths {
+		var gen, rb, floor []float64
+		srv := map[string][]float64{}
+		for _, r := range results {
+			if r.Pipeline != p || r.GenCPU <= 0 {
+				continue
+			}
+			srv[r.Name] = append(srv[r.Name], r.ServerCPU)
+			switch r.Name {
+			case "redis PING (floor)":
+				floor = append(floor, r.ServerCPU)
+				continue
+			case "redis EVALSHA":
+				rb = append(rb, r.BuysPerSec)
+			}
+			gen = append(gen, r.GenCPU)
+		}
+		if len(gen) == 0 || len(floor) == 0 {
+			continue
+		}
+		sort.Float64s(gen)
+		sort.Float64s(floor)
+		bound := float64(runtime.NumCPU()) * 1e6 / (median(gen) + median(floor))
+		bounds[fmt.Sprintf("P=%d", p)] = bound
+		fmt.Printf("P=%d: generator %.2f µs + least server work (redis PING) %.2f µs of CPU per round-trip request: %d CPUs carry at most %.0f requests/s",
+			p, median(gen), median(floor), runtime.NumCPU(), bound)
+		if len(rb) > 0 {
+			sort.Float64s(rb)
+			fmt.Printf("; 2x redis EVALSHA = %.0f buys/s (%.2f of that bound)", 2*median(rb), 2*median(rb)/bound)
+		}
+		fmt.Println()
+		for _, v := range variants {
+			if xs := srv[v.name]; len(xs) > 0 {
+				sort.Float64s(xs)
+				fmt.Printf("  server CPU per request, %s: %.2f µs\n", v.name, median(xs))
+			}
+		}
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -176,7 +237,7 @@ func flashCmd(argv []string) error {
 	b, _ := json.MarshalIndent(map[string]any{
 		"when": time.Now().UTC().Format(time.RFC3339), "machine": machine(), "args": argv,
 		"kvd_workers": nw, "units": o.units, "users": o.users, "clients": o.clients, "results": results,
-		"ratios_per_round": ratios,
+		"ratios_per_round": ratios, "machine_bound_requests_per_sec": bounds,
 	}, "", "  ")
 	if err := os.WriteFile(name, b, 0o644); err != nil {
 		return err
@@ -204,6 +265,19 @@ type flashResult struct {
 	Other      int64   `json:"other"`
 	Oversold   int64   `json:"oversold"`
 	LogMatches bool    `json:"log_matches"`
+	// CPU microseconds per buy (user + system) of the server process (from
+	// INFO cpu) and of this load generator (getrusage of this process).
+	ServerCPU float64 `json:"server_cpu_us_per_buy"`
+	GenCPU    float64 `json:"generator_cpu_us_per_buy"`
+}
+
+// selfCPU is this process's user + system CPU seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // The Redis idiom: KEYS stock, buyers set, orders list, order sequence;
@@ -350,8 +424,18 @@ func asInt(v any) int64 {
 	return -1
 }
 
+// flashKind is what a run sends: FLASH.BUY to kvd, the EVALSHA idiom to
+// redis, or PING (no sale; the floor of a round trip's server CPU).
+type flashKind int
+
+const (
+	flashKvd flashKind = iota
+	flashRedis
+	flashPing
+)
+
 // runFlash sets the sale up, runs it and checks the books.
-func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
+func runFlash(port, parts int, kind flashKind, o flashOpts) (flashResult, error) {
 	var res flashResult
 	c, err := dialFlash(port)
 	if err != nil {
@@ -359,7 +443,8 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 	}
 	defer c.nc.Close()
 	var sha string
-	if redis {
+	switch kind {
+	case flashRedis:
 		if _, err := c.do("FLUSHALL"); err != nil {
 			return res, err
 		}
@@ -371,7 +456,7 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 			return res, err
 		}
 		sha, _ = v.(string)
-	} else {
+	case flashKvd:
 		c.do("FLASH.DELETE", "sale")
 		v, err := c.do("FLASH.CREATE", "sale", "STOCK", strconv.Itoa(o.units), "PARTS", strconv.Itoa(parts), "LIMIT", "1")
 		if err != nil {
@@ -382,6 +467,8 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 		}
 	}
 
+	srvCPU0, _ := processCPU(port)
+	genCPU0 := selfCPU()
 	var next, okN, soldN, otherN atomic.Int64
 	var mu sync.Mutex
 	hist := hdrhistogram.New(1, 60_000_000, 3)
@@ -411,10 +498,13 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 				args = args[:0]
 				for u := first; u < first+int64(o.pipeline) && u < int64(o.users); u++ {
 					user := "user:" + strconv.FormatInt(u, 10)
-					if redis {
+					switch kind {
+					case flashRedis:
 						args = append(args, []string{"EVALSHA", sha, "4", "{sale}:stock", "{sale}:buyers", "{sale}:orders", "{sale}:seq", user, "1", "1"})
-					} else {
+					case flashKvd:
 						args = append(args, []string{"FLASH.BUY", "sale", user})
+					default:
+						args = append(args, []string{"PING"})
 					}
 				}
 				if len(args) == 0 {
@@ -428,6 +518,14 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 				}
 				h.RecordValue(time.Since(t0).Microseconds())
 				for _, v := range replies {
+					if kind == flashPing {
+						if v != "PONG" {
+							errc <- fmt.Errorf("unexpected reply %v", v)
+							return
+						}
+						okN.Add(1)
+						continue
+					}
 					arr, ok := v.([]any)
 					if !ok || len(arr) != 3 {
 						errc <- fmt.Errorf("unexpected reply %v", v)
@@ -447,6 +545,8 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	genCPU1 := selfCPU()
+	srvCPU1, _ := processCPU(port)
 	select {
 	case err := <-errc:
 		return res, err
@@ -459,9 +559,16 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 	res.P50 = float64(hist.ValueAtQuantile(50)) / 1000
 	res.P99 = float64(hist.ValueAtQuantile(99)) / 1000
 	res.Oversold = max(0, res.OK-int64(o.units))
+	if res.Buys > 0 {
+		res.ServerCPU = (srvCPU1 - srvCPU0) * 1e6 / float64(res.Buys)
+		res.GenCPU = (genCPU1 - genCPU0) * 1e6 / float64(res.Buys)
+	}
 
 	// The books: the server's count of orders must be the OK replies.
-	if redis {
+	switch kind {
+	case flashPing:
+		res.Oversold, res.LogMatches = 0, true
+	case flashRedis:
 		n, err := c.do("LLEN", "{sale}:orders")
 		if err != nil {
 			return res, err
@@ -471,7 +578,7 @@ func runFlash(port, parts int, redis bool, o flashOpts) (flashResult, error) {
 		if asInt(stock) < 0 {
 			res.Oversold = max(res.Oversold, -asInt(stock))
 		}
-	} else {
+	case flashKvd:
 		v, err := c.do("FLASH.STATUS", "sale")
 		if err != nil {
 			return res, err
