@@ -91,7 +91,7 @@ func bitLookupWriteDirty(x *Ctx, maxbit uint64) (*shard.Object, bool) {
 	n := int(maxbit>>3) + 1
 	o := x.DB.Lookup(key)
 	if o == nil {
-		o = &shard.Object{Str: make([]byte, n), Kind: shard.KindString, Raw: true}
+		o = &shard.Object{Str: make([]byte, n), Kind: shard.KindString, Enc: shard.EncRaw}
 		x.dbAdd(key, o)
 		return o, true
 	}
@@ -101,7 +101,7 @@ func bitLookupWriteDirty(x *Ctx, maxbit uint64) (*shard.Object, bool) {
 	}
 	grown := len(o.Str) < n
 	o.Str = bitGrow(o.Str, n)
-	o.Raw = true
+	o.Enc = shard.EncRaw
 	strTouch(x, o)
 	return o, grown
 }
@@ -529,7 +529,7 @@ func cmdBitOp(x *Ctx) {
 		res[j] = out
 	}
 	// Like SET: the previous value and its expiry are replaced.
-	x.setKey(dst, &shard.Object{Str: res, Kind: shard.KindString, Raw: true})
+	x.setKey(dst, &shard.Object{Str: res, Kind: shard.KindString, Enc: shard.EncRaw})
 	x.changed(NotifyString, "set", dst)
 	x.W.Int(int64(maxLen))
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"math"
 	"strings"
 
 	"github.com/kvd/kvd/proto"
@@ -54,16 +53,14 @@ func cmdQuit(c *Conn, args [][]byte, w *proto.Writer) {
 }
 
 func cmdSelect(c *Conn, args [][]byte, w *proto.Writer) {
-	id, ok := strictInt64(args[1])
+	id, e := parseInt32(args[1])
 	switch {
-	case !ok:
-		w.Error(ErrNotInteger)
-	case id < math.MinInt32 || id > math.MaxInt32:
-		w.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
-	case id < 0 || id >= int64(c.srv.eng.Databases()):
+	case e != "":
+		w.Error(e)
+	case id < 0 || id >= c.srv.eng.Databases():
 		w.Error(ErrDBIndex)
 	default:
-		c.selectDB(int(id))
+		c.selectDB(id)
 		w.OK()
 	}
 }

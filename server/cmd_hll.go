@@ -40,7 +40,7 @@ func hllSparseMax(x *Ctx) int64 { return x.Srv.cfg.Enc.HLLSparseMaxBytes.Load() 
 // newHLLObject is an empty (sparse) HLL string. Like every string Redis
 // builds in place, it has the raw encoding.
 func newHLLObject() *shard.Object {
-	return &shard.Object{Str: types.NewHLL(), Kind: shard.KindString, Raw: true}
+	return &shard.Object{Str: types.NewHLL(), Kind: shard.KindString, Enc: shard.EncRaw}
 }
 
 // cmdPFAdd is PFADD key [element ...]: :1 when the key was created or a
@@ -57,7 +57,7 @@ func cmdPFAdd(x *Ctx) {
 		if !hllCheck(x, o) {
 			return
 		}
-		o.Raw = true // Redis unshares the value: it becomes raw
+		o.Enc = shard.EncRaw // Redis unshares the value: it becomes raw
 		strTouch(x, o)
 	}
 	limit := hllSparseMax(x)
@@ -112,7 +112,7 @@ func cmdPFCount(x *Ctx) {
 	if !hllCheck(x, o) {
 		return
 	}
-	o.Raw = true
+	o.Enc = shard.EncRaw
 	card, ok := types.HLLCachedCard(o.Str)
 	if !ok {
 		if card, ok = types.HLLCount(o.Str); !ok {
@@ -153,7 +153,7 @@ func cmdPFMerge(x *Ctx) {
 		o = newHLLObject()
 		x.dbAdd(key, o)
 	} else {
-		o.Raw = true
+		o.Enc = shard.EncRaw
 		strTouch(x, o)
 	}
 	s, ok := regs.Store(o.Str, dense, hllSparseMax(x))

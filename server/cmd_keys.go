@@ -101,14 +101,17 @@ func keysLookupNoTouchMiss(x *Ctx, key []byte) *shard.Object {
 	return o
 }
 
-// keysParseDBIndex parses a database index like Redis's
-// getIntFromObjectOrReply: a string2ll number within the C int range.
-func keysParseDBIndex(b []byte) (int, bool) {
+// parseInt32 is Redis's getIntFromObjectOrReply: the value, or the error
+// to reply for a non-integer or one outside int32.
+func parseInt32(b []byte) (int, string) {
 	v, ok := strictInt64(b)
-	if !ok || v < math.MinInt32 || v > math.MaxInt32 {
-		return 0, false
+	switch {
+	case !ok:
+		return 0, ErrNotInteger
+	case v < math.MinInt32 || v > math.MaxInt32:
+		return 0, ErrInt32Range
 	}
-	return int(v), true
+	return int(v), ""
 }
 
 // keysBytes views a string as bytes without copying, for read-only use.
@@ -325,9 +328,9 @@ func cmdCopy(x *Ctx) {
 		case opt == "replace":
 			replace = true
 		case opt == "db" && j+1 < len(x.Args):
-			id, ok := keysParseDBIndex(x.Args[j+1])
-			if !ok {
-				x.W.Error(ErrNotInteger)
+			id, e := parseInt32(x.Args[j+1])
+			if e != "" {
+				x.W.Error(e)
 				return
 			}
 			if id < 0 || id >= x.DB.Engine().Databases() {
@@ -380,7 +383,7 @@ func cmdCopy(x *Ctx) {
 // Val through its Copier. The copy keeps the expiry and gets a fresh
 // access time (it is a new object, as in Redis).
 func copyObject(o *shard.Object) (*shard.Object, bool) {
-	n := &shard.Object{Expire: o.Expire, Kind: o.Kind, Raw: o.Raw}
+	n := &shard.Object{Expire: o.Expire, Kind: o.Kind, Enc: o.Enc}
 	if o.Str != nil {
 		n.Str = append(make([]byte, 0, len(o.Str)), o.Str...)
 	}
@@ -397,9 +400,9 @@ func copyObject(o *shard.Object) (*shard.Object, bool) {
 // cmdMove moves a key to another database. The key's slot, and so its
 // worker, are the same in every database: MOVE runs on one worker.
 func cmdMove(x *Ctx) {
-	id, ok := keysParseDBIndex(x.Args[2])
-	if !ok {
-		x.W.Error(ErrNotInteger)
+	id, e := parseInt32(x.Args[2])
+	if e != "" {
+		x.W.Error(e)
 		return
 	}
 	if id < 0 || id >= x.DB.Engine().Databases() {
@@ -433,13 +436,13 @@ func cmdMove(x *Ctx) {
 // ---- whole-keyspace commands (AllWorkers: every worker is held) ----
 
 func cmdSwapDB(x *Ctx) {
-	a, ok := keysParseDBIndex(x.Args[1])
-	if !ok {
+	a, e := parseInt32(x.Args[1])
+	if e != "" {
 		x.W.Error("ERR invalid first DB index")
 		return
 	}
-	b, ok := keysParseDBIndex(x.Args[2])
-	if !ok {
+	b, e := parseInt32(x.Args[2])
+	if e != "" {
 		x.W.Error("ERR invalid second DB index")
 		return
 	}
@@ -661,13 +664,13 @@ func (s *Server) keysPolicy() string {
 func keysLFU(x *Ctx) bool { return strings.Contains(x.Srv.keysPolicy(), "lfu") }
 
 // stringEncoding is the encoding Redis gives a string value: "raw" once
-// modified in place (APPEND, SETRANGE), "int" for a canonical int64,
-// "embstr" up to 44 bytes, "raw" beyond.
+// modified in place (APPEND, SETRANGE), "int" for a canonical int64 unless
+// INCRBYFLOAT made it, "embstr" up to 44 bytes, "raw" beyond.
 func stringEncoding(o *shard.Object) string {
 	switch {
-	case o.Raw:
+	case o.Enc == shard.EncRaw:
 		return "raw"
-	case len(o.Str) <= 20 && isCanonicalInt(o.Str):
+	case o.Enc == shard.EncAuto && len(o.Str) <= 20 && isCanonicalInt(o.Str):
 		return "int"
 	case len(o.Str) <= 44:
 		return "embstr"

@@ -346,8 +346,9 @@ func cmdIncrByFloat(x *Ctx) {
 		o.SetStr(s) // keeps the expiry
 		strTouch(x, o)
 	} else {
-		x.setString(key, s, 0)
+		o = x.setString(key, s, 0)
 	}
+	o.Enc = shard.EncNoInt // createStringObjectFromLongDouble: never "int"
 	x.changed(NotifyString, "incrbyfloat", key)
 	x.W.Bulk(s)
 }
@@ -372,7 +373,7 @@ func cmdAppend(x *Ctx) {
 		return
 	}
 	o.Str = append(o.Str, val...)
-	o.Raw = true
+	o.Enc = shard.EncRaw
 	strTouch(x, o)
 	x.changed(NotifyString, "append", key)
 	x.W.Int(int64(len(o.Str)))
@@ -455,7 +456,7 @@ func cmdSetRange(x *Ctx) {
 		}
 		buf := make([]byte, int(offset)+len(val))
 		copy(buf[offset:], val)
-		x.dbAdd(key, &shard.Object{Str: buf, Kind: shard.KindString, Raw: true})
+		x.dbAdd(key, &shard.Object{Str: buf, Kind: shard.KindString, Enc: shard.EncRaw})
 		x.changed(NotifyString, "setrange", key)
 		x.W.Int(int64(len(buf)))
 		return
@@ -484,7 +485,7 @@ func cmdSetRange(x *Ctx) {
 		}
 	}
 	copy(o.Str[offset:], val)
-	o.Raw = true
+	o.Enc = shard.EncRaw
 	strTouch(x, o)
 	x.changed(NotifyString, "setrange", key)
 	x.W.Int(int64(len(o.Str)))

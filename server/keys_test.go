@@ -686,7 +686,7 @@ func TestKeysCopyErrors(t *testing.T) {
 		{"-ERR syntax error", []string{"COPY", "a", "b", "foo"}},
 		{"-ERR value is not an integer or out of range", []string{"COPY", "a", "b", "db", "x"}},
 		{"-ERR value is not an integer or out of range", []string{"COPY", "a", "b", "db", "01"}},
-		{"-ERR value is not an integer or out of range", []string{"COPY", "a", "b", "db", "4294967296"}},
+		{"-ERR value is out of range, value must between -2147483648 and 2147483647", []string{"COPY", "a", "b", "db", "4294967296"}},
 		{"-ERR DB index is out of range", []string{"COPY", "a", "b", "db", "16"}},
 		{"-ERR DB index is out of range", []string{"COPY", "a", "b", "db", "-1"}},
 		{"-ERR wrong number of arguments for 'copy' command", []string{"COPY", "a"}},
@@ -1096,7 +1096,7 @@ func TestKeysObject(t *testing.T) {
 			}
 		}
 		// A string modified in place is raw whatever it holds.
-		keysPut(s, 0, "app", &shard.Object{Kind: shard.KindString, Str: []byte("12"), Raw: true})
+		keysPut(s, 0, "app", &shard.Object{Kind: shard.KindString, Str: []byte("12"), Enc: shard.EncRaw})
 		if v := c.ObjectEncoding(ctx, "app").Val(); v != "raw" {
 			t.Errorf("OBJECT ENCODING of a raw-marked int = %q", v)
 		}

@@ -279,6 +279,7 @@ const (
 	ErrOverflow     = "ERR increment or decrement would overflow"
 	ErrInvalidExp   = "ERR invalid expire time in '%s' command"
 	ErrDBIndex      = "ERR DB index is out of range"
+	ErrInt32Range   = "ERR value is out of range, value must between -2147483648 and 2147483647"
 	ErrNoAuth       = "NOAUTH Authentication required."
 	ErrWrongPass    = "WRONGPASS invalid username-password pair or user is disabled."
 	ErrSameObject   = "ERR source and destination objects are the same"

@@ -51,12 +51,28 @@ type Object struct {
 	Atime  int64
 	kext   *string // the key when it is not inline
 	Kind   Kind
-	// Raw marks a string that was modified in place (APPEND, SETRANGE),
-	// which Redis always reports with the "raw" encoding.
-	Raw  bool
+	// Enc is what OBJECT ENCODING must say of a string beyond what its
+	// bytes tell (see StrEnc); SetStr resets it.
+	Enc  StrEnc
 	klen uint8 // inline key length + 1; 0 when no inline key
 	kin  [keyInline]byte
 }
+
+// StrEnc records how Redis would have stored a string where its bytes do
+// not tell.
+type StrEnc uint8
+
+const (
+	// EncAuto: the encoding follows from the bytes ("int" for a canonical
+	// int64, else "embstr" up to 44 bytes, else "raw").
+	EncAuto StrEnc = iota
+	// EncRaw: modified in place (APPEND, SETRANGE, SETBIT, PFADD ...),
+	// which Redis always reports as "raw".
+	EncRaw
+	// EncNoInt: created without trying the int encoding (INCRBYFLOAT's
+	// result), so "embstr" or "raw" even when it reads as an integer.
+	EncNoInt
+)
 
 // SetStr replaces the string value, reusing the old buffer when it is large
 // enough: steady-state overwrites of same-sized values do not allocate.
@@ -67,7 +83,7 @@ func (o *Object) SetStr(v []byte) {
 	} else {
 		o.Str = append(make([]byte, 0, len(v)), v...)
 	}
-	o.Kind, o.Val, o.Raw = KindString, nil, false
+	o.Kind, o.Val, o.Enc = KindString, nil, EncAuto
 }
 
 // key is the key the object is stored under ("" before it is stored).
