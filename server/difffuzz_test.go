@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kvd/kvd/server/cmdspec"
+	"github.com/kvd/kvd/shard"
 	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
 )
@@ -58,10 +59,16 @@ func TestDiffFuzz(t *testing.T) {
 	}
 	f.specs = fuzzSpecs(t, f.kvd[0])
 	t.Logf("%d commands in the fuzz set", len(f.specs))
+	// Meanwhile the fuzz keys' slots keep moving between kvd's workers and
+	// the worker count changes: no reply may show it.
+	stop, done := make(chan struct{}), make(chan int)
+	go fuzzMover(fuzzDial(t, "tcp", srv.Addr), stop, done)
 	for _, seed := range seeds {
 		f.run(seed, n)
 	}
-	t.Logf("%d commands sent to each server, %d mismatches", f.sent, len(f.bad))
+	close(stop)
+	moves := <-done
+	t.Logf("%d commands sent to each server, %d slot moves meanwhile, %d mismatches", f.sent, moves, len(f.bad))
 	for _, b := range f.bad {
 		t.Error(b)
 	}
@@ -89,6 +96,40 @@ var (
 	fuzzUnordered = map[string]int{"smembers": 1, "sinter": 1, "sunion": 1, "sdiff": 1, "keys": 1,
 		"hkeys": 1, "hvals": 1, "hgetall": 2}
 )
+
+// fuzzMover moves the fuzz keys' slots (and now and then a random one) to
+// random workers, and sets the worker count between 2 and 4 every 200
+// moves, until stop; it sends the number of moves that succeeded on done.
+func fuzzMover(c *fuzzConn, stop <-chan struct{}, done chan<- int) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var slots []int
+	for _, k := range fuzzKeys {
+		slots = append(slots, shard.KeySlot([]byte(k)))
+	}
+	c.do("CONFIG", "SET", "loglevel", "warning") // one line per move otherwise
+	moves, workers := 0, 3
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			c.do("CONFIG", "SET", "workers", "3")
+			done <- moves
+			return
+		default:
+		}
+		if i%200 == 199 {
+			workers = 2 + r.IntN(3)
+			c.do("CONFIG", "SET", "workers", strconv.Itoa(workers))
+		}
+		slot := r.IntN(shard.NumSlots)
+		if r.IntN(4) > 0 {
+			slot = slots[r.IntN(len(slots))]
+		}
+		if c.do("WORKERS", "MOVE", strconv.Itoa(slot), strconv.Itoa(r.IntN(workers))) == "+OK\r\n" {
+			moves++
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
 
 type diffFuzz struct {
 	t          *testing.T
