@@ -310,23 +310,29 @@ func (r *request) reject(msg string) {
 	r.c.srv.countError(msg)
 }
 
+// unknownCommand is Redis's "unknown command" error: the name as "%.128s"
+// and then quoted arguments while fewer than 128 bytes of them are
+// written, each as "%.*s" with the room left.
 func unknownCommand(args [][]byte) string {
-	var b strings.Builder
-	b.WriteString("ERR unknown command '")
-	b.WriteString(truncate(string(args[0]), 128))
-	b.WriteString("', with args beginning with: ")
+	var tail strings.Builder
 	for _, a := range args[1:] {
-		if b.Len() >= 128+len("ERR unknown command '', with args beginning with: ")+len(args[0]) {
+		if tail.Len() >= 128 {
 			break
 		}
-		b.WriteString("'")
-		b.WriteString(truncate(string(a), 128))
-		b.WriteString("' ")
+		room := 128 - tail.Len()
+		tail.WriteString("'")
+		tail.WriteString(truncate(string(a), room))
+		tail.WriteString("' ")
 	}
-	return b.String()
+	return "ERR unknown command '" + truncate(string(args[0]), 128) + "', with args beginning with: " + tail.String()
 }
 
+// truncate is what C's "%.<n>s" prints of s: up to its first NUL, at most
+// n bytes. Redis formats client arguments into error replies that way.
 func truncate(s string, n int) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
 	if len(s) > n {
 		return s[:n]
 	}
