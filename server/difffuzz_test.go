@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/kvd/kvd/server/cmdspec"
-	"github.com/kvd/kvd/shard"
 	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
+	"github.com/kvd/kvd/shard"
 )
 
 // TestDiffFuzz sends the same random commands to kvd (3 workers) and to a
