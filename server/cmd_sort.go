@@ -287,10 +287,17 @@ func sortGeneric(x *Ctx, readonly bool) {
 		}
 		if !convErr {
 			cmp := sortCompare(alpha, by != nil, opts.store != nil)
+			order := cmp
 			if opts.desc {
-				slices.SortStableFunc(vec, func(a, b sortItem) int { return -cmp(&a, &b) })
+				order = func(a, b *sortItem) int { return -cmp(a, b) }
+			}
+			if by != nil && (start != 0 || end != int64(len(vec))-1) {
+				// Redis's partial quicksort, whose order of equal
+				// elements kvd must reproduce (pqsort.go).
+				pqsort(vec, order, int(start), int(end))
 			} else {
-				slices.SortStableFunc(vec, func(a, b sortItem) int { return cmp(&a, &b) })
+				// glibc's qsort (a merge sort) is stable.
+				slices.SortStableFunc(vec, func(a, b sortItem) int { return order(&a, &b) })
 			}
 		}
 	}
