@@ -33,8 +33,30 @@ import (
 // each seed in KVD_FUZZ_SEEDS (default "1,2"). A mismatch prints the
 // commands that led to it; both servers are then flushed and the run goes
 // on, up to 20 mismatches.
-func TestDiffFuzz(t *testing.T) {
-	n := 3000
+func TestDiffFuzz(t *testing.T) { runDiffFuzz(t, fuzzPlain, 3000) }
+
+// TestDiffFuzzNotify is TestDiffFuzz with notify-keyspace-events KEAnm on
+// both servers and a pattern subscriber on each: after every command the
+// keyspace and keyevent messages it caused must also be the same, in the
+// same order. ("expired" events are left out: when the active expiry
+// cycle reclaims a key whose time SET ... PXAT put in the past depends on
+// each server's timer.)
+func TestDiffFuzzNotify(t *testing.T) { runDiffFuzz(t, fuzzNotify, 1500) }
+
+// TestDiffFuzzTracking is TestDiffFuzz with CLIENT TRACKING ON on the RESP3
+// connection of each server: the invalidation pushes it receives (for
+// keys it read and then anyone changed, its own writes included) must be
+// the same after every command.
+func TestDiffFuzzTracking(t *testing.T) { runDiffFuzz(t, fuzzTracking, 1500) }
+
+// The modes of runDiffFuzz.
+const (
+	fuzzPlain = iota
+	fuzzNotify
+	fuzzTracking
+)
+
+func runDiffFuzz(t *testing.T, mode, n int) {
 	if v, err := strconv.Atoi(os.Getenv("KVD_FUZZ_N")); err == nil && v > 0 {
 		n = v
 	}
@@ -56,6 +78,23 @@ func TestDiffFuzz(t *testing.T) {
 	f.kvd[1], f.redis[1] = fuzzDial(t, "tcp", srv.Addr), fuzzDial(t, "unix", sock)
 	for _, c := range []*fuzzConn{f.kvd[1], f.redis[1]} {
 		c.do("HELLO", "3")
+	}
+	if mode == fuzzTracking {
+		for _, c := range []*fuzzConn{f.kvd[1], f.redis[1]} {
+			if r := c.do("CLIENT", "TRACKING", "ON"); r != "+OK\r\n" {
+				t.Fatalf("CLIENT TRACKING ON: %q", r)
+			}
+		}
+		f.tracking = true
+	}
+	if mode == fuzzNotify {
+		for i, c := range []*fuzzConn{f.kvd[0], f.redis[0]} {
+			if r := c.do("CONFIG", "SET", "notify-keyspace-events", "KEAnm"); r != "+OK\r\n" {
+				t.Fatalf("CONFIG SET notify-keyspace-events: %q", r)
+			}
+			f.sub[i] = fuzzDial(t, map[int]string{0: "tcp", 1: "unix"}[i], map[int]string{0: srv.Addr, 1: sock}[i])
+			f.sub[i].do("PSUBSCRIBE", "__key*__:*")
+		}
 	}
 	f.specs = fuzzSpecs(t, f.kvd[0])
 	t.Logf("%d commands in the fuzz set", len(f.specs))
@@ -134,6 +173,8 @@ func fuzzMover(c *fuzzConn, stop <-chan struct{}, done chan<- int) {
 type diffFuzz struct {
 	t          *testing.T
 	kvd, redis [2]*fuzzConn // [0] RESP2, [1] RESP3
+	sub        [2]*fuzzConn // keyspace subscribers on kvd and redis (notify mode)
+	tracking   bool         // the RESP3 connections track keys (tracking mode)
 	specs      []*cmdspec.Spec
 	hist       [][]string // commands since the last flush, with their protocol in [0]
 	bad        []string
@@ -169,7 +210,10 @@ func (f *diffFuzz) run(seed uint64, n int) {
 			args = fuzzMutate(r, args, fuzzExpiring[spec.Name])
 		}
 		proto := r.IntN(2)
-		if f.setSortStore(args) {
+		if r.IntN(15) == 0 { // kvd's key extraction against Redis's
+			args = append([]string{"COMMAND", pick(r, []string{"GETKEYS", "GETKEYSANDFLAGS"})}, args...)
+		}
+		if f.setSortStore(args, proto) {
 			continue // stores a set's hash order: nothing to compare
 		}
 		f.sent++
@@ -194,11 +238,16 @@ func (f *diffFuzz) run(seed uint64, n int) {
 				lines = append(lines, fmt.Sprintf("[resp%d] %q", 2+int(st[0][0]-'0'), st[1:]))
 			}
 			f.flush()
+			var rw, ra, rb string
 			for _, st := range steps {
-				what, a, b = f.step(st)
+				rw, ra, rb = f.step(st)
 			}
-			f.bad = append(f.bad, fmt.Sprintf("seed %d command %d: %s differs after %q\n  kvd:   %q\n  redis: %q\n  shortest history found (%d of %d commands):\n    %s",
-				seed, i, what, args, a, b, len(steps), total, strings.Join(lines, "\n    ")))
+			replay := fmt.Sprintf("shortest history found (%d of %d commands), which ends in: %s differs\n  kvd:   %q\n  redis: %q", len(steps), total, rw, ra, rb)
+			if rw == "" {
+				replay = fmt.Sprintf("NOT reproduced by replaying the %d commands since the last flush:", total)
+			}
+			f.bad = append(f.bad, fmt.Sprintf("seed %d command %d: %s differs after %q\n  kvd:   %q\n  redis: %q\n  %s\n    %s",
+				seed, i, what, args, a, b, replay, strings.Join(lines, "\n    ")))
 		}
 		f.flush() // start both from the same (empty) state again
 	}
@@ -210,7 +259,7 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 	proto := int(st[0][0] - '0')
 	args := st[1:]
 	name := strings.ToLower(args[0])
-	unord := f.unorderedSort(args)
+	unord := f.unorderedSort(args, proto)
 	a, b = f.kvd[proto].do(args...), f.redis[proto].do(args...)
 	if b == "-ERR One or more scores can't be converted into double\r\n" && a != b {
 		// Redis 7.0's SORT tests errno after strtod without clearing it,
@@ -218,6 +267,7 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 		// it. INCRBYFLOAT clears errno; the failed SORT changed nothing.
 		f.redis[0].do("INCRBYFLOAT", "fuzz:errno", "0")
 		f.redis[0].do("DEL", "fuzz:errno")
+		f.events(1) // drop the events of those two
 		b = f.redis[proto].do(args...)
 	}
 	if k := fuzzUnordered[name]; k > 0 || unord {
@@ -238,7 +288,17 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 	if a != b {
 		return "reply", a, b
 	}
+	if f.sub[0] != nil {
+		// A set's elements come in its hash order, and so do the weight
+		// and GET keys SORT looks up for them (keymiss events).
+		if a, b := f.eventsSorted(0, unord), f.eventsSorted(1, unord); a != b {
+			return "events", a, b
+		}
+	}
 	if spec := cmdspec.Lookup(name); spec == nil || !spec.HasFlag("write") {
+		if a, b := f.invalidations(); a != b {
+			return "invalidations", a, b
+		}
 		return "", a, b
 	}
 	// The pool's keys and any other a mutation created (TYPE also expires
@@ -256,23 +316,39 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 			return "state of " + k, a, b
 		}
 	}
+	if f.sub[0] != nil { // the state reads' own events (keymiss, expired)
+		if a, b := f.events(0), f.events(1); a != b {
+			return "events of the state reads", a, b
+		}
+	}
+	if a, b := f.invalidations(); a != b {
+		return "invalidations", a, b
+	}
 	return "", a, b
 }
 
 // unorderedSort reports a SORT whose ties keep the source's own order: a
-// set's order is its hash table's, which no two servers share.
-func (f *diffFuzz) unorderedSort(args []string) bool {
+// set's order is its hash table's, which no two servers share, and so is
+// a sorted set's when SORT reads it (Redis walks its dict), which shows
+// under BY <pattern> ALPHA, where missing weights compare equal.
+func (f *diffFuzz) unorderedSort(args []string, proto int) bool {
 	name := strings.ToLower(args[0])
 	if (name != "sort" && name != "sort_ro") || len(args) < 2 {
 		return false
 	}
-	return f.redis[0].do("TYPE", args[1]) == "+set\r\n"
+	// Asked on both servers, in that connection's DB: a TYPE also makes a
+	// tracking connection track the key, and raises keymiss events.
+	f.kvd[proto].do("TYPE", args[1])
+	typ := f.redis[proto].do("TYPE", args[1])
+	f.events(0)
+	f.events(1)
+	return typ == "+set\r\n" || typ == "+zset\r\n"
 }
 
 // setSortStore reports a SORT ... BY <pattern with *> ... STORE of a set:
 // ties among the weights keep the set's hash order, and STORE writes it.
-func (f *diffFuzz) setSortStore(args []string) bool {
-	if !f.unorderedSort(args) {
+func (f *diffFuzz) setSortStore(args []string, proto int) bool {
+	if !f.unorderedSort(args, proto) {
 		return false
 	}
 	by, store := false, false
@@ -346,6 +422,49 @@ func (f *diffFuzz) minimize(hist [][]string) [][]string {
 	return cur
 }
 
+// events returns the keyspace messages subscriber i received since the
+// last call, up to the answer of a PING sent now: the server wrote every
+// event of an answered command before that answer.
+// invalidations returns the push frames each tracking connection has
+// received, up to the answer of a PING sent now.
+func (f *diffFuzz) invalidations() (kvd, redis string) {
+	if !f.tracking {
+		return "", ""
+	}
+	var out [2]string
+	for i, c := range []*fuzzConn{f.kvd[1], f.redis[1]} {
+		if r := c.do("PING"); r != "+PONG\r\n" {
+			f.t.Fatalf("PING: %q", r)
+		}
+		out[i] = strings.Join(c.pushes, "")
+		c.pushes = c.pushes[:0]
+	}
+	return out[0], out[1]
+}
+
+func (f *diffFuzz) events(i int) string { return f.eventsSorted(i, false) }
+
+func (f *diffFuzz) eventsSorted(i int, sorted bool) string {
+	c := f.sub[i]
+	if c == nil {
+		return ""
+	}
+	c.send("PING")
+	var out []string
+	for {
+		m := c.read()
+		if m == "*2\r\n$4\r\npong\r\n$0\r\n\r\n" {
+			if sorted {
+				sort.Strings(out)
+			}
+			return strings.Join(out, "")
+		}
+		if !strings.Contains(m, "\r\nexpired\r\n") && !strings.Contains(m, "__:expired\r\n") {
+			out = append(out, m)
+		}
+	}
+}
+
 func (f *diffFuzz) flush() {
 	for _, c := range []*fuzzConn{f.kvd[0], f.redis[0], f.kvd[1], f.redis[1]} {
 		if r := c.do("SELECT", "0"); r != "+OK\r\n" {
@@ -357,6 +476,9 @@ func (f *diffFuzz) flush() {
 			f.t.Fatalf("FLUSHALL: %q", r)
 		}
 	}
+	f.events(0)
+	f.events(1)
+	f.invalidations()
 	f.hist = f.hist[:0]
 }
 
@@ -577,10 +699,11 @@ func fuzzMutate(r *rand.Rand, args []string, timed bool) []string {
 }
 
 type fuzzConn struct {
-	t  *testing.T
-	nc net.Conn
-	br *bufio.Reader
-	wb []byte
+	t      *testing.T
+	nc     net.Conn
+	br     *bufio.Reader
+	wb     []byte
+	pushes []string // RESP3 push frames read past (tracking mode)
 }
 
 func fuzzDial(t *testing.T, network, addr string) *fuzzConn {
@@ -594,6 +717,11 @@ func fuzzDial(t *testing.T, network, addr string) *fuzzConn {
 
 // do sends one command and returns its reply's exact bytes.
 func (c *fuzzConn) do(args ...string) string {
+	c.send(args...)
+	return c.read()
+}
+
+func (c *fuzzConn) send(args ...string) {
 	c.wb = append(c.wb[:0], '*')
 	c.wb = strconv.AppendInt(c.wb, int64(len(args)), 10)
 	c.wb = append(c.wb, '\r', '\n')
@@ -608,9 +736,20 @@ func (c *fuzzConn) do(args ...string) string {
 	if _, err := c.nc.Write(c.wb); err != nil {
 		c.t.Fatalf("%q: %v", args, err)
 	}
-	s, err := redistest.ReadRaw(c.br)
-	if err != nil {
-		c.t.Fatalf("%q: %v", args, err)
+}
+
+// read returns the next reply, setting aside the RESP3 push frames before
+// it in c.pushes.
+func (c *fuzzConn) read() string {
+	for {
+		c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+		s, err := redistest.ReadRaw(c.br)
+		if err != nil {
+			c.t.Fatalf("reading a reply: %v", err)
+		}
+		if s[0] != '>' {
+			return s
+		}
+		c.pushes = append(c.pushes, s)
 	}
-	return s
 }
