@@ -270,8 +270,14 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 		f.events(1) // drop the events of those two
 		b = f.redis[proto].do(args...)
 	}
+	// Under a LIMIT, which of a set's tied elements are picked depends on
+	// the hash order too: only the reply's shape can be compared.
+	picked := unord && slices.ContainsFunc(args, func(s string) bool { return strings.EqualFold(s, "limit") })
 	if k := fuzzUnordered[name]; k > 0 || unord {
 		a, b = fuzzSorted(a, max(k, 1)), fuzzSorted(b, max(k, 1))
+	}
+	if picked {
+		a, b = fuzzFirstLine(a), fuzzFirstLine(b)
 	}
 	if fuzzTTL[name] {
 		a, b = fuzzNear(a, b)
@@ -291,7 +297,11 @@ func (f *diffFuzz) step(st []string) (what, a, b string) {
 	if f.sub[0] != nil {
 		// A set's elements come in its hash order, and so do the weight
 		// and GET keys SORT looks up for them (keymiss events).
-		if a, b := f.eventsSorted(0, unord), f.eventsSorted(1, unord); a != b {
+		a, b := f.eventsSorted(0, unord), f.eventsSorted(1, unord)
+		if picked { // the GET lookups of other elements: count them
+			a, b = strconv.Itoa(strings.Count(a, "pmessage")), strconv.Itoa(strings.Count(b, "pmessage"))
+		}
+		if a != b {
 			return "events", a, b
 		}
 	}
