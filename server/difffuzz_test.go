@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvd/kvd/proto"
 	"github.com/kvd/kvd/server/cmdspec"
 	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
@@ -732,16 +733,9 @@ func (c *fuzzConn) do(args ...string) string {
 }
 
 func (c *fuzzConn) send(args ...string) {
-	c.wb = append(c.wb[:0], '*')
-	c.wb = strconv.AppendInt(c.wb, int64(len(args)), 10)
-	c.wb = append(c.wb, '\r', '\n')
-	for _, a := range args {
-		c.wb = append(c.wb, '$')
-		c.wb = strconv.AppendInt(c.wb, int64(len(a)), 10)
-		c.wb = append(c.wb, '\r', '\n')
-		c.wb = append(c.wb, a...)
-		c.wb = append(c.wb, '\r', '\n')
-	}
+	w := proto.Writer{B: c.wb[:0]}
+	w.StringArray(args)
+	c.wb = w.B
 	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.nc.Write(c.wb); err != nil {
 		c.t.Fatalf("%q: %v", args, err)

@@ -517,7 +517,7 @@ func geoSearch(z *types.ZSet, s *geoShape, count int64, any bool, sort int) (ga 
 		if returned == len(ga) {
 			geoMsort(ga, cmp) // glibc's qsort: a merge sort
 		} else {
-			geoPQSort(ga, cmp, 0, returned-1)
+			pqsort(ga, cmp, 0, returned-1) // Redis 7.0's partial quicksort (pqsort.go)
 		}
 	}
 	return ga, returned
@@ -567,121 +567,6 @@ func geoMsort(a []geoPoint, cmp func(a, b *geoPoint) int) {
 		copy(b, t) // the rest of b2 is already in place
 	}
 	rec(a)
-}
-
-// geoPQSort is Redis 7.0's pqsort (NetBSD's Bentley-McIlroy quicksort,
-// without the switch to insertion sort after a swapless partition, that
-// only recurses into partitions overlapping [lrange, rrange]), ported with
-// element indexes for pointers so that ties come out in Redis's order.
-func geoPQSort(a []geoPoint, cmp func(a, b *geoPoint) int, lrange, rrange int) {
-	pqsortRange(a, 0, len(a), cmp, lrange, rrange)
-}
-
-func pqsortRange(a []geoPoint, lo, n int, cmp func(a, b *geoPoint) int, lr, rr int) {
-	swap := func(i, j int) { a[i], a[j] = a[j], a[i] }
-	vecswap := func(i, j, k int) {
-		for ; k > 0; k-- {
-			swap(i, j)
-			i++
-			j++
-		}
-	}
-	c := func(i, j int) int { return cmp(&a[i], &a[j]) }
-	med3 := func(x, y, z int) int {
-		if c(x, y) < 0 {
-			if c(y, z) < 0 {
-				return y
-			}
-			if c(x, z) < 0 {
-				return z
-			}
-			return x
-		}
-		if c(y, z) > 0 {
-			return y
-		}
-		if c(x, z) < 0 {
-			return x
-		}
-		return z
-	}
-	insertion := func() {
-		for pm := lo + 1; pm < lo+n; pm++ {
-			for pl := pm; pl > lo && c(pl-1, pl) > 0; pl-- {
-				swap(pl, pl-1)
-			}
-		}
-	}
-	outside := func(start, cnt int) bool {
-		return (lr < start && rr < start) || (lr >= start+cnt && rr >= start+cnt)
-	}
-	for {
-		if n < 7 {
-			insertion()
-			return
-		}
-		pm := lo + n/2
-		if n > 7 {
-			pl, pn := lo, lo+n-1
-			if n > 40 {
-				d := n / 8
-				pl = med3(pl, pl+d, pl+2*d)
-				pm = med3(pm-d, pm, pm+d)
-				pn = med3(pn-2*d, pn-d, pn)
-			}
-			pm = med3(pl, pm, pn)
-		}
-		swap(lo, pm)
-		pa, pb := lo+1, lo+1
-		pc, pd := lo+n-1, lo+n-1
-		for {
-			for pb <= pc {
-				r := c(pb, lo)
-				if r > 0 {
-					break
-				}
-				if r == 0 {
-					swap(pa, pb)
-					pa++
-				}
-				pb++
-			}
-			for pb <= pc {
-				r := c(pc, lo)
-				if r < 0 {
-					break
-				}
-				if r == 0 {
-					swap(pc, pd)
-					pd--
-				}
-				pc--
-			}
-			if pb > pc {
-				break
-			}
-			swap(pb, pc)
-			pb++
-			pc--
-		}
-		pn := lo + n
-		r := min(pa-lo, pb-pa)
-		vecswap(lo, pb-r, r)
-		r = min(pd-pc, pn-pd-1)
-		vecswap(pb, pn-r, r)
-		if r = pb - pa; r > 1 && !outside(lo, r) {
-			pqsortRange(a, lo, r, cmp, lr, rr)
-		}
-		r = pd - pc
-		if r <= 1 {
-			return
-		}
-		// Iterate rather than recurse.
-		lo, n = pn-r, r
-		if outside(lo, n) {
-			return
-		}
-	}
 }
 
 // ---- number formatting as C's printf ----

@@ -1,7 +1,9 @@
 package server
 
-// pqsort orders v the way Redis's SORT does when it has a BY pattern and a
-// LIMIT that does not cover the whole vector: Bentley and McIlroy's
+// pqsort orders v the way Redis does where it calls its pqsort: SORT with a
+// BY pattern and a LIMIT that does not cover the whole vector, and the GEO
+// searches sorting (ASC/DESC) more matches than their COUNT. It is Bentley
+// and McIlroy's
 // quicksort as in NetBSD's libc, which Redis extends to skip partitions
 // entirely outside the requested range [lo, hi] (element indices,
 // inclusive). Elements inside the range end up where a full sort puts
