@@ -218,6 +218,7 @@ func (c *Conn) awaitUnblock(r *request, b *blockState) {
 		return claim(unblockTimeout)
 	}
 	c.cs.unblock.Store(&unblock)
+	s.blocked.Add(1)
 	watch := c.watchInput()
 	var timeout <-chan time.Time
 	if b.timeout > 0 && b.timeout < maxTimerMillis {
@@ -235,6 +236,7 @@ func (c *Conn) awaitUnblock(r *request, b *blockState) {
 		claim(unblockGone)
 	}
 	<-wt.Done() // whoever claimed it finishes at once
+	s.blocked.Add(-1)
 	c.cs.unblock.Store(nil)
 	s.eng.RemoveWaiter(wt)
 	in, gone := watch.stop()

@@ -126,7 +126,10 @@ func blkWait(t *testing.T, what string, cond func() bool) {
 // blkWaitBlocked waits until n clients are blocked.
 func blkWaitBlocked(t *testing.T, s *servertest.Server, n int64) {
 	t.Helper()
-	blkWait(t, fmt.Sprintf("%d blocked clients", n), func() bool { return s.Engine().BlockedClients() == n })
+	// The server's count: it includes a client once CLIENT LIST shows it
+	// with flag b and CLIENT UNBLOCK can reach it (the engine counts the
+	// waiter a moment earlier, when the worker registers it).
+	blkWait(t, fmt.Sprintf("%d blocked clients", n), func() bool { return s.BlockedClients() == n })
 }
 
 // blkKeys returns n key names owned by n distinct workers, in order.

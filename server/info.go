@@ -397,8 +397,8 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoLine(b, "connected_clients", n)
 	infoLine(b, "cluster_connections", 0)
 	infoLine(b, "maxclients", s.cfg.MaxClients.Load())
-	infoLine(b, "blocked_clients", s.eng.BlockedClients()) // waiters not yet claimed (blocking.go)
-	s.infoTrackingClients(b)                               // tracking.go
+	infoLine(b, "blocked_clients", s.blocked.Load()) // as CLIENT LIST and CLIENT UNBLOCK see them (blocking.go)
+	s.infoTrackingClients(b)                         // tracking.go
 }
 
 func (s *Server) infoMemory(b *strings.Builder) {

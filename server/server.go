@@ -71,7 +71,11 @@ type Server struct {
 	slowlog slowlog
 	latency latencyMonitor
 
-	stats     serverStats
+	stats serverStats
+	// blocked counts the connections waiting in a blocking command whose
+	// CLIENT UNBLOCK is armed (blocking.go): what INFO blocked_clients,
+	// CLIENT LIST's b flag and CLIENT UNBLOCK agree on.
+	blocked   atomic.Int64
 	trk       trackState // client-side caching (tracking.go)
 	startTime time.Time
 	runID     string
@@ -242,6 +246,10 @@ func (s *Server) accept(nc net.Conn) {
 
 // NumClients is the number of connections the server holds (tests wait
 // for a closed connection to be gone before counting clients).
+// BlockedClients is the number of clients blocked in a blocking command
+// (INFO blocked_clients): counted once CLIENT UNBLOCK can reach them.
+func (s *Server) BlockedClients() int64 { return s.blocked.Load() }
+
 func (s *Server) NumClients() int {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
