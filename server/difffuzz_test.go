@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvd/kvd/proto"
+	"github.com/kvd/kvd/server"
 	"github.com/kvd/kvd/server/cmdspec"
 	"github.com/kvd/kvd/server/redistest"
 	"github.com/kvd/kvd/server/servertest"
@@ -73,7 +75,8 @@ func runDiffFuzz(t *testing.T, mode, n int) {
 		}
 	}
 	sock := redistest.Start(t)
-	srv := servertest.Start(t, servertest.Workers(3))
+	quiet := func(c *server.Config) { c.Logger = slog.New(slog.DiscardHandler) } // a line per slot move otherwise
+	srv := servertest.Start(t, servertest.Workers(3), quiet)
 	f := &diffFuzz{t: t}
 	f.kvd[0], f.redis[0] = fuzzDial(t, "tcp", srv.Addr), fuzzDial(t, "unix", sock)
 	f.kvd[1], f.redis[1] = fuzzDial(t, "tcp", srv.Addr), fuzzDial(t, "unix", sock)
@@ -146,7 +149,6 @@ func fuzzMover(c *fuzzConn, stop <-chan struct{}, done chan<- int) {
 	for _, k := range fuzzKeys {
 		slots = append(slots, shard.KeySlot([]byte(k)))
 	}
-	c.do("CONFIG", "SET", "loglevel", "warning") // one line per move otherwise
 	moves, workers := 0, 3
 	for i := 0; ; i++ {
 		select {
