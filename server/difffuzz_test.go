@@ -205,6 +205,25 @@ func fuzzSpecs(t *testing.T, kvd *fuzzConn) []*cmdspec.Spec {
 
 func (f *diffFuzz) run(seed uint64, n int) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	caching := ""
+	if f.tracking { // each seed tracks in one of the modes
+		modes := [][]string{{"ON"}, {"ON", "NOLOOP"}, {"ON", "BCAST"}, {"ON", "BCAST", "PREFIX", "k", "PREFIX", "{t}"},
+			{"ON", "BCAST", "NOLOOP", "PREFIX", "k1"}, {"ON", "OPTIN"}, {"ON", "OPTOUT"}}
+		mode := modes[seed%uint64(len(modes))]
+		for _, c := range []*fuzzConn{f.kvd[1], f.redis[1]} {
+			c.do("CLIENT", "TRACKING", "OFF")
+			if r := c.do(append([]string{"CLIENT", "TRACKING"}, mode...)...); r != "+OK\r\n" {
+				f.t.Fatalf("CLIENT TRACKING %q: %q", mode, r)
+			}
+		}
+		f.t.Logf("seed %d: CLIENT TRACKING %s", seed, strings.Join(mode, " "))
+		switch mode[len(mode)-1] {
+		case "OPTIN":
+			caching = "yes"
+		case "OPTOUT":
+			caching = "no"
+		}
+	}
 	f.flush()
 	for i := 0; i < n && len(f.bad) < 20; i++ {
 		spec := f.specs[r.IntN(len(f.specs))]
@@ -218,6 +237,12 @@ func (f *diffFuzz) run(seed uint64, n int) {
 		}
 		if f.setSortStore(args, proto) {
 			continue // stores a set's hash order: nothing to compare
+		}
+		if caching != "" && proto == 1 && r.IntN(2) == 0 { // OPTIN/OPTOUT: this command's reads
+			f.hist = append(f.hist, []string{"1", "CLIENT", "CACHING", caching})
+			if what, a, b := f.step(f.hist[len(f.hist)-1]); what != "" {
+				f.t.Fatalf("CLIENT CACHING %s: kvd %q, redis %q", caching, a, b)
+			}
 		}
 		f.sent++
 		f.hist = append(f.hist, append([]string{strconv.Itoa(proto)}, args...))
