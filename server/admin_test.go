@@ -473,7 +473,7 @@ func TestAdminConfigSet(t *testing.T) {
 		{[]string{"CONFIG", "SET", "nosuch", "1"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"},
 		{[]string{"CONFIG", "SET", "maxmemory", "1", "NoSuch", "2"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'NoSuch'"},
 		{[]string{"CONFIG", "SET", "HZ", "x"}, "-ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"},
-		{[]string{"CONFIG", "SET", "hz", "0"}, "-ERR CONFIG SET failed (possibly related to argument 'hz') - argument must be between 1 and 500 inclusive"},
+		{[]string{"CONFIG", "SET", "hz", "-1"}, "-ERR CONFIG SET failed (possibly related to argument 'hz') - argument must be between 0 and 2147483647 inclusive"},
 		{[]string{"CONFIG", "SET", "maxmemory-policy", "foo"}, "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
 		{[]string{"CONFIG", "SET", "maxmemory", "10x"}, "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
 		{[]string{"CONFIG", "SET", "appendonly", "maybe"}, "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,11 +91,16 @@ type EncodingLimits struct {
 
 // param describes one configuration parameter.
 type param struct {
-	name      string
-	aliases   []string
-	kind      paramKind
-	def       string
-	min, max  int64
+	name     string
+	aliases  []string
+	kind     paramKind
+	def      string
+	min, max int64 // bounds of kInt and kMemory values
+	// unsigned compares the bounds and prints them as unsigned, as Redis
+	// does for its size_t, unsigned and unsigned long long configs (so a
+	// -1 is out of range as 18446744073709551615); max -1 is then
+	// ULLONG_MAX.
+	unsigned  bool
 	enum      []string
 	immutable bool
 	apply     func(c *Config, v string) // called with the canonical value
@@ -124,31 +130,31 @@ var params = []*param{
 	{name: "scale-hold-seconds", kind: kInt, def: "10", min: 1, max: 86400, apply: func(c *Config, v string) { c.ScaleHold.Store(atoi(v)) }},
 	{name: "databases", kind: kInt, def: "16", min: 1, max: 1 << 20, immutable: true},
 	{name: "requirepass", kind: kString, def: "", apply: func(c *Config, v string) { c.pass = v }},
-	{name: "maxclients", kind: kInt, def: "10000", min: 1, max: 1 << 31, apply: func(c *Config, v string) { c.MaxClients.Store(atoi(v)) }},
-	{name: "loglevel", kind: kEnum, def: "notice", enum: []string{"debug", "verbose", "notice", "warning", "nothing"}, apply: func(c *Config, v string) {
+	{name: "maxclients", kind: kInt, def: "10000", min: 1, max: math.MaxUint32, unsigned: true, apply: func(c *Config, v string) { c.MaxClients.Store(atoi(v)) }},
+	{name: "loglevel", kind: kEnum, def: "notice", enum: []string{"debug", "verbose", "notice", "warning"}, apply: func(c *Config, v string) {
 		if c.LogLevel != nil {
 			c.LogLevel.Set(slogLevel(v))
 		}
 	}},
 	{name: "logfile", kind: kString, def: "", immutable: true},
-	{name: "proto-max-bulk-len", kind: kMemory, def: "536870912", min: 1024 * 1024, max: 1 << 62, apply: func(c *Config, v string) { c.ProtoMaxBulkLen.Store(atoi(v)) }},
-	{name: "client-query-buffer-limit", kind: kMemory, def: "1073741824", min: 1024 * 1024, max: 1 << 62, apply: func(c *Config, v string) { c.QueryBufferLimit.Store(atoi(v)) }},
+	{name: "proto-max-bulk-len", kind: kMemory, def: "536870912", min: 1024 * 1024, max: math.MaxInt64, apply: func(c *Config, v string) { c.ProtoMaxBulkLen.Store(atoi(v)) }},
+	{name: "client-query-buffer-limit", kind: kMemory, def: "1073741824", min: 1024 * 1024, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.QueryBufferLimit.Store(atoi(v)) }},
 	{name: "client-output-buffer-limit", kind: kSpecial, def: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", apply: applyOutputLimit},
-	{name: "hz", kind: kInt, def: "10", min: 1, max: 500, apply: func(c *Config, v string) { c.Hz.Store(atoi(v)) }},
-	{name: "timeout", kind: kInt, def: "0", min: 0, max: 1 << 31},
-	{name: "tcp-keepalive", kind: kInt, def: "300", min: 0, max: 1 << 31, apply: func(c *Config, v string) { c.TCPKeepAlive.Store(atoi(v)) }},
-	{name: "tcp-backlog", kind: kInt, def: "511", min: 0, max: 1 << 31, immutable: true},
-	{name: "slowlog-log-slower-than", kind: kInt, def: "10000", min: -1, max: 1 << 62, apply: func(c *Config, v string) { c.SlowlogSlower.Store(atoi(v)) }},
-	{name: "slowlog-max-len", kind: kInt, def: "128", min: 0, max: 1 << 31, apply: func(c *Config, v string) { c.SlowlogMaxLen.Store(atoi(v)) }},
-	{name: "latency-monitor-threshold", kind: kInt, def: "0", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.LatencyThreshold.Store(atoi(v)) }},
+	{name: "hz", kind: kInt, def: "10", min: 0, max: math.MaxInt32, apply: func(c *Config, v string) { c.Hz.Store(atoi(v)) }}, // clamped to 1..500 in canonical
+	{name: "timeout", kind: kInt, def: "0", min: 0, max: math.MaxInt32},
+	{name: "tcp-keepalive", kind: kInt, def: "300", min: 0, max: math.MaxInt32, apply: func(c *Config, v string) { c.TCPKeepAlive.Store(atoi(v)) }},
+	{name: "tcp-backlog", kind: kInt, def: "511", min: 0, max: math.MaxInt32, immutable: true},
+	{name: "slowlog-log-slower-than", kind: kInt, def: "10000", min: -1, max: math.MaxInt64, apply: func(c *Config, v string) { c.SlowlogSlower.Store(atoi(v)) }},
+	{name: "slowlog-max-len", kind: kInt, def: "128", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.SlowlogMaxLen.Store(atoi(v)) }},
+	{name: "latency-monitor-threshold", kind: kInt, def: "0", min: 0, max: math.MaxInt64, apply: func(c *Config, v string) { c.LatencyThreshold.Store(atoi(v)) }},
 	{name: "latency-tracking", kind: kBool, def: "yes", apply: func(c *Config, v string) { c.LatencyTracking.Store(v == "yes") }},
 	{name: "latency-tracking-info-percentiles", kind: kSpecial, def: "50 99 99.9"},
-	{name: "maxmemory", kind: kMemory, def: "0", min: 0, max: 1 << 62},
+	{name: "maxmemory", kind: kMemory, def: "0", min: 0, max: -1, unsigned: true},
 	{name: "maxmemory-policy", kind: kEnum, def: "noeviction", enum: []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
-	{name: "maxmemory-samples", kind: kInt, def: "5", min: 1, max: 64},
+	{name: "maxmemory-samples", kind: kInt, def: "5", min: 1, max: math.MaxInt32},
 	{name: "notify-keyspace-events", kind: kString, def: ""}, // validated in canonical, applied in Set (notify.go)
 	{name: "appendonly", kind: kBool, def: "no"},
-	{name: "appendfsync", kind: kEnum, def: "everysec", enum: []string{"always", "everysec", "no"}},
+	{name: "appendfsync", kind: kEnum, def: "everysec", enum: []string{"everysec", "always", "no"}},
 	{name: "save", kind: kSpecial, def: ""},
 	{name: "dir", kind: kSpecial, def: "."},
 	{name: "dbfilename", kind: kString, def: "dump.rdb"},
@@ -165,23 +171,23 @@ var params = []*param{
 	{name: "activedefrag", kind: kBool, def: "no"},
 	{name: "replica-read-only", kind: kBool, def: "yes", aliases: []string{"slave-read-only"}},
 	{name: "cluster-enabled", kind: kBool, def: "no", immutable: true},
-	{name: "lua-time-limit", kind: kInt, def: "5000", min: 0, max: 1 << 62, aliases: []string{"busy-reply-threshold"}},
-	{name: "tracking-table-max-keys", kind: kInt, def: "1000000", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.TrackingMaxKeys.Store(atoi(v)) }},
+	{name: "lua-time-limit", kind: kInt, def: "5000", min: 0, max: math.MaxInt64, aliases: []string{"busy-reply-threshold"}},
+	{name: "tracking-table-max-keys", kind: kInt, def: "1000000", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.TrackingMaxKeys.Store(atoi(v)) }},
 	{name: "enable-debug-command", kind: kEnum, def: "yes", enum: []string{"no", "yes", "local"}, immutable: true},
 	// Encoding thresholds: accepted and reported so tools can read and set
 	// them; kvd's encodings follow them where it has a compact form.
-	{name: "hash-max-listpack-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackEntries.Store(atoi(v)) }},
-	{name: "hash-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"hash-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackValue.Store(atoi(v)) }},
-	{name: "list-max-listpack-size", kind: kInt, def: "-2", min: -5, max: 1 << 62, aliases: []string{"list-max-ziplist-size"}, apply: func(c *Config, v string) { c.Enc.ListMaxListpackSize.Store(atoi(v)) }},
-	{name: "list-compress-depth", kind: kInt, def: "0", min: 0, max: 1 << 31},
-	{name: "set-max-intset-entries", kind: kInt, def: "512", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxIntsetEntries.Store(atoi(v)) }},
-	{name: "set-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxListpackEntries.Store(atoi(v)) }},
-	{name: "set-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.SetMaxListpackValue.Store(atoi(v)) }},
-	{name: "zset-max-listpack-entries", kind: kInt, def: "128", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackEntries.Store(atoi(v)) }},
-	{name: "zset-max-listpack-value", kind: kInt, def: "64", min: 0, max: 1 << 62, aliases: []string{"zset-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackValue.Store(atoi(v)) }},
-	{name: "hll-sparse-max-bytes", kind: kMemory, def: "3000", min: 0, max: 1 << 62, apply: func(c *Config, v string) { c.Enc.HLLSparseMaxBytes.Store(atoi(v)) }},
-	{name: "stream-node-max-bytes", kind: kMemory, def: "4096", min: 0, max: 1 << 62},
-	{name: "stream-node-max-entries", kind: kInt, def: "100", min: 0, max: 1 << 62},
+	{name: "hash-max-listpack-entries", kind: kInt, def: "512", min: 0, max: math.MaxInt64, unsigned: true, aliases: []string{"hash-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackEntries.Store(atoi(v)) }},
+	{name: "hash-max-listpack-value", kind: kMemory, def: "64", min: 0, max: math.MaxInt64, unsigned: true, aliases: []string{"hash-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.HashMaxListpackValue.Store(atoi(v)) }},
+	{name: "list-max-listpack-size", kind: kInt, def: "-2", min: math.MinInt32, max: math.MaxInt32, aliases: []string{"list-max-ziplist-size"}, apply: func(c *Config, v string) { c.Enc.ListMaxListpackSize.Store(atoi(v)) }},
+	{name: "list-compress-depth", kind: kInt, def: "0", min: 0, max: math.MaxInt32},
+	{name: "set-max-intset-entries", kind: kInt, def: "512", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.Enc.SetMaxIntsetEntries.Store(atoi(v)) }},
+	{name: "set-max-listpack-entries", kind: kInt, def: "128", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.Enc.SetMaxListpackEntries.Store(atoi(v)) }},
+	{name: "set-max-listpack-value", kind: kMemory, def: "64", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.Enc.SetMaxListpackValue.Store(atoi(v)) }},
+	{name: "zset-max-listpack-entries", kind: kInt, def: "128", min: 0, max: math.MaxInt64, unsigned: true, aliases: []string{"zset-max-ziplist-entries"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackEntries.Store(atoi(v)) }},
+	{name: "zset-max-listpack-value", kind: kMemory, def: "64", min: 0, max: math.MaxInt64, unsigned: true, aliases: []string{"zset-max-ziplist-value"}, apply: func(c *Config, v string) { c.Enc.ZSetMaxListpackValue.Store(atoi(v)) }},
+	{name: "hll-sparse-max-bytes", kind: kMemory, def: "3000", min: 0, max: math.MaxInt64, unsigned: true, apply: func(c *Config, v string) { c.Enc.HLLSparseMaxBytes.Store(atoi(v)) }},
+	{name: "stream-node-max-bytes", kind: kMemory, def: "4096", min: 0, max: math.MaxInt64, unsigned: true},
+	{name: "stream-node-max-entries", kind: kInt, def: "100", min: 0, max: math.MaxInt64},
 	{name: "flash-push-interval-ms", kind: kInt, def: "100", min: 1, max: 1 << 31}, // flash.go
 }
 
@@ -337,26 +343,32 @@ func (p *param) canonical(v string) (string, error) {
 	}
 	switch p.kind {
 	case kInt:
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
+		n, ok := strictInt64([]byte(v)) // Redis's string2ll
+		if !ok {
 			return "", fmt.Errorf("argument couldn't be parsed into an integer")
 		}
-		if n < p.min || n > p.max {
-			return "", fmt.Errorf("argument must be between %d and %d inclusive", p.min, p.max)
+		if err := p.bounds(n); err != nil {
+			return "", err
+		}
+		if p.name == "hz" { // a hint: Redis accepts any int and keeps 1..500
+			n = min(max(n, 1), 500)
 		}
 		return strconv.FormatInt(n, 10), nil
 	case kMemory:
-		n, ok := ParseMemory(v)
+		u, ok := memToULL(v) // outbuf.go
 		if !ok {
 			return "", fmt.Errorf("argument must be a memory value")
 		}
-		if n < p.min || n > p.max {
-			return "", fmt.Errorf("argument must be between %d and %d inclusive", p.min, p.max)
+		if err := p.bounds(int64(u)); err != nil { // a long long, as in Redis
+			return "", err
 		}
-		return strconv.FormatInt(n, 10), nil
+		return strconv.FormatUint(u, 10), nil
 	case kBool:
 		switch strings.ToLower(v) {
 		case "yes":
+			if p.name == "activedefrag" { // Redis's reply when built without its Jemalloc
+				return "", fmt.Errorf("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution")
+			}
 			return "yes", nil
 		case "no":
 			return "no", nil
@@ -404,6 +416,21 @@ func (p *param) canonical(v string) (string, error) {
 		return strings.Join(strings.Fields(v), " "), nil
 	}
 	return v, nil
+}
+
+// bounds is Redis's numericBoundaryCheck: n (a long long) against the
+// bounds, compared as unsigned for unsigned configs.
+func (p *param) bounds(n int64) error {
+	if p.unsigned {
+		if uint64(n) < uint64(p.min) || uint64(n) > uint64(p.max) {
+			return fmt.Errorf("argument must be between %d and %d inclusive", uint64(p.min), uint64(p.max))
+		}
+		return nil
+	}
+	if n < p.min || n > p.max {
+		return fmt.Errorf("argument must be between %d and %d inclusive", p.min, p.max)
+	}
+	return nil
 }
 
 // ParseMemory parses a Redis memory value: a number with an optional unit

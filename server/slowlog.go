@@ -669,7 +669,10 @@ func (s *Server) recordLatencyAt(stripe int, cmd *Command, us int64) {
 // parsePercentiles validates latency-tracking-info-percentiles: doubles in
 // [0, 100] (none for ""), formatted as Redis prints them.
 func parsePercentiles(v string) (string, error) {
-	f := strings.Fields(v)
+	var f []string
+	if v != "" {
+		f = strings.Split(v, " ") // sdssplitlen on single spaces: "5  99" holds an empty, invalid one
+	}
 	out := make([]string, 0, len(f))
 	for _, x := range f {
 		p, err := strconv.ParseFloat(x, 64)
