@@ -177,6 +177,7 @@ func (c *Conn) dispatchBlocking(r *request) {
 		return // served at once, or an error
 	}
 	// The client sees the replies of the earlier commands before it waits.
+	c.trackingBatchBroadcast() // tracking.go
 	c.wbuf = c.wbuf[:0]
 	for _, e := range c.reqs[:len(c.reqs)-1] {
 		if !e.noReply {

@@ -172,6 +172,7 @@ func (c *Conn) process() bool {
 		}
 		if n > 0 {
 			c.flush()
+			c.trackingBatchBroadcast() // tracking.go: ahead of the replies, as Redis's beforeSleep
 			if c.quit {
 				// Leave Pub/Sub before QUIT's reply goes out, as Redis
 				// frees the client right after it: a PUBLISH sent once the

@@ -634,6 +634,29 @@ func (s *Server) trackingAfterCall(r *request) {
 // trackingBatchDone runs on the IO goroutine once the batch's replies are
 // written: it writes the pushes held meanwhile and sends the BCAST
 // invalidations the batch caused.
+// trackingBatchBroadcast sends the BCAST invalidations the batch's writes
+// collected, before the batch's replies are written. Redis broadcasts them
+// in beforeSleep, ahead of writing the replies of that event-loop pass, so
+// a client that has seen a write's reply finds its invalidation already on
+// its way to every BCAST client. What goes to this connection itself is
+// held (busy) until after its own replies, where Redis puts it too
+// (trackingBatchDone sends it).
+func (c *Conn) trackingBatchBroadcast() {
+	if !c.trk.pending.Load() {
+		return
+	}
+	c.trk.mu.Lock()
+	bc := c.trk.bcast
+	c.trk.bcast = nil
+	if len(bc) > 0 {
+		c.trk.busy = true
+	}
+	c.trk.mu.Unlock()
+	if len(bc) > 0 {
+		c.srv.trackingBroadcast(c, bc)
+	}
+}
+
 func (c *Conn) trackingBatchDone() {
 	if !c.trk.pending.Load() {
 		return
