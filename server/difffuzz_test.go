@@ -794,6 +794,16 @@ func (c *fuzzConn) send(args ...string) {
 	}
 }
 
+// readRaw returns the next frame, pushes included.
+func (c *fuzzConn) readRaw() string {
+	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	s, err := redistest.ReadRaw(c.br)
+	if err != nil {
+		c.t.Fatalf("reading a frame: %v", err)
+	}
+	return s
+}
+
 // read returns the next reply, setting aside the RESP3 push frames before
 // it in c.pushes.
 func (c *fuzzConn) read() string {
