@@ -173,6 +173,19 @@ func fuzzMover(c *fuzzConn, stop <-chan struct{}, done chan<- int) {
 	}
 }
 
+// fuzzEnv reads a fuzzer's size and seed from <prefix>_N and <prefix>_SEED,
+// defaulting to defN and 1.
+func fuzzEnv(prefix string, defN int) (n int, seed uint64) {
+	n, seed = defN, 1
+	if v, err := strconv.Atoi(os.Getenv(prefix + "_N")); err == nil && v > 0 {
+		n = v
+	}
+	if v, err := strconv.ParseUint(os.Getenv(prefix+"_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	return n, seed
+}
+
 type diffFuzz struct {
 	t          *testing.T
 	kvd, redis [2]*fuzzConn // [0] RESP2, [1] RESP3

@@ -6,9 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +26,7 @@ import (
 //
 // KVD_PROTOFUZZ_N cases (default 1,500), seed KVD_PROTOFUZZ_SEED (1).
 func TestProtoDiffFuzz(t *testing.T) {
-	n := 1500
-	if v, err := strconv.Atoi(os.Getenv("KVD_PROTOFUZZ_N")); err == nil && v > 0 {
-		n = v
-	}
-	seed := uint64(1)
-	if v, err := strconv.ParseUint(os.Getenv("KVD_PROTOFUZZ_SEED"), 10, 64); err == nil {
-		seed = v
-	}
+	n, seed := fuzzEnv("KVD_PROTOFUZZ", 1500)
 	sock := redistest.Start(t)
 	srv := servertest.Start(t, servertest.Workers(2))
 	r := rand.New(rand.NewPCG(seed, 99))

@@ -3,7 +3,6 @@ package server_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,14 +23,7 @@ import (
 //
 // Steps: KVD_PUBSUBFUZZ_N (default 1,500); seed KVD_PUBSUBFUZZ_SEED (1).
 func TestDiffFuzzPubSub(t *testing.T) {
-	n := 1500
-	if v, err := strconv.Atoi(os.Getenv("KVD_PUBSUBFUZZ_N")); err == nil && v > 0 {
-		n = v
-	}
-	seed := uint64(1)
-	if v, err := strconv.ParseUint(os.Getenv("KVD_PUBSUBFUZZ_SEED"), 10, 64); err == nil {
-		seed = v
-	}
+	n, seed := fuzzEnv("KVD_PUBSUBFUZZ", 1500)
 	sock := redistest.Start(t)
 	srv := servertest.Start(t, servertest.Workers(3))
 	var kc, rc [3]*fuzzConn
