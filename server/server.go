@@ -244,12 +244,12 @@ func (s *Server) accept(nc net.Conn) {
 	}()
 }
 
-// NumClients is the number of connections the server holds (tests wait
-// for a closed connection to be gone before counting clients).
 // BlockedClients is the number of clients blocked in a blocking command
 // (INFO blocked_clients): counted once CLIENT UNBLOCK can reach them.
 func (s *Server) BlockedClients() int64 { return s.blocked.Load() }
 
+// NumClients is the number of connections the server holds (tests wait
+// for a closed connection to be gone before counting clients).
 func (s *Server) NumClients() int {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()

@@ -631,9 +631,6 @@ func (s *Server) trackingAfterCall(r *request) {
 	r.trk.mu.Unlock()
 }
 
-// trackingBatchDone runs on the IO goroutine once the batch's replies are
-// written: it writes the pushes held meanwhile and sends the BCAST
-// invalidations the batch caused.
 // trackingBatchBroadcast sends the BCAST invalidations the batch's writes
 // collected, before the batch's replies are written. Redis broadcasts them
 // in beforeSleep, ahead of writing the replies of that event-loop pass, so
@@ -657,6 +654,10 @@ func (c *Conn) trackingBatchBroadcast() {
 	}
 }
 
+// trackingBatchDone runs on the IO goroutine once the batch's replies are
+// written: it writes the pushes held meanwhile (this connection's own
+// invalidations among them) and sends any BCAST invalidations not yet
+// broadcast.
 func (c *Conn) trackingBatchDone() {
 	if !c.trk.pending.Load() {
 		return
