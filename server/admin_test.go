@@ -1209,3 +1209,19 @@ func TestAdminLatencyHistogram(t *testing.T) {
 		t.Errorf("after RESETSTAT: %s", got)
 	}
 }
+
+// TestAdminLastSave: with nothing saved, LASTSAVE is the start time, the
+// same as INFO persistence's rdb_last_save_time (Redis counts the dataset
+// as saved when it starts).
+func TestAdminLastSave(t *testing.T) {
+	s := servertest.Start(t)
+	r := s.Raw()
+	got := r.Do("LASTSAVE")
+	info := parseInfo(t, strings.TrimPrefix(r.Do("INFO", "persistence"), "$"))
+	if want := ":" + info["persistence"]["rdb_last_save_time"]; got != want || got == ":" {
+		t.Errorf("LASTSAVE = %q, want %q", got, want)
+	}
+	if got := r.Do("LASTSAVE", "x"); got != "-ERR wrong number of arguments for 'lastsave' command" {
+		t.Errorf("LASTSAVE x = %q", got)
+	}
+}

@@ -16,11 +16,12 @@ const (
 	helpFlags  = Loading | Stale
 )
 
-// registerServer registers the server family: INFO, TIME, SHUTDOWN, LOLWUT,
+// registerServer registers the server family: INFO, TIME, LASTSAVE, SHUTDOWN, LOLWUT,
 // MONITOR, SLOWLOG and LATENCY.
 func registerServer(r *Registry) {
 	r.Add(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, RunConn: cmdInfo})
 	r.Add(&Command{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, RunConn: cmdTime})
+	r.Add(&Command{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, RunConn: cmdLastSave})
 	r.Add(&Command{Name: "shutdown", Arity: -1, Flags: adminFlags | NoMulti | AllowBusy, RunConn: cmdShutdown})
 	r.Add(&Command{Name: "lolwut", Arity: -1, Flags: ReadOnly | Fast, RunConn: cmdLolwut})
 	r.Add(&Command{Name: "monitor", Arity: 1, Flags: adminFlags, RunConn: cmdMonitor})
@@ -109,6 +110,13 @@ func cmdTime(c *Conn, args [][]byte, w *proto.Writer) {
 	w.Array(2)
 	w.BulkInt(now.Unix())
 	w.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+// cmdLastSave is the Unix time of the last successful save. kvd does not
+// save yet; like Redis, which counts the dataset as saved when it starts,
+// it answers the start time (INFO persistence's rdb_last_save_time).
+func cmdLastSave(c *Conn, args [][]byte, w *proto.Writer) {
+	w.Int(c.srv.startTime.Unix())
 }
 
 // ---- SHUTDOWN ----
