@@ -176,6 +176,12 @@ func (c *Conn) dispatchBlocking(r *request) {
 	if b.waiter == nil {
 		return // served at once, or an error
 	}
+	c.block(r, &b)
+}
+
+// block makes r's client wait, as b says, once the replies of the batch's
+// earlier commands are out; the outcome becomes r's reply.
+func (c *Conn) block(r *request, b *blockState) {
 	// The client sees the replies of the earlier commands before it waits.
 	c.trackingBatchBroadcast() // tracking.go
 	c.wbuf = c.wbuf[:0]
@@ -189,9 +195,39 @@ func (c *Conn) dispatchBlocking(r *request) {
 		c.writeRaw(c.wbuf)
 	}
 	c.trackingBatchDone() // tracking.go: held invalidations reach a blocked client
-	c.awaitUnblock(r, &b)
+	c.awaitUnblock(r, b)
 	c.batchNow = time.Now()
 	c.lastSeen.Store(c.batchNow.UnixMilli())
+}
+
+// cmdWait is WAIT numreplicas timeout. kvd has no replicas, so the count
+// of replicas that acknowledged is always 0: WAIT answers at once when no
+// replica is asked for, and otherwise blocks, like Redis, until the timeout
+// (milliseconds; 0 waits for ever), CLIENT UNBLOCK or a disconnect, and
+// then answers 0.
+func cmdWait(c *Conn, args [][]byte, w *proto.Writer) {
+	n, ok := strictInt64(args[1])
+	if !ok {
+		w.Error(ErrNotInteger)
+		return
+	}
+	ms, ok := strictInt64(args[2])
+	switch {
+	case !ok:
+		w.Error("ERR timeout is not an integer or out of range")
+		return
+	case ms < 0:
+		w.Error(errTimeoutNegative)
+		return
+	}
+	if n <= 0 {
+		w.Int(0)
+		return
+	}
+	r := c.reqs[len(c.reqs)-1] // the request RunConn is running: w is its out
+	start := monoNow()
+	c.block(r, &blockState{waiter: shard.NewWaiter(), timeout: ms, onTimeout: func(w *proto.Writer) { w.Int(0) }})
+	r.blocked = monoNow() - start
 }
 
 // maxTimerMillis is the longest timeout a timer can represent; longer ones

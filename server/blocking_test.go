@@ -977,3 +977,63 @@ func TestBlockingServerClose(t *testing.T) {
 		t.Errorf("blocked_clients %d after Close", n)
 	}
 }
+
+// TestBlockingWait: WAIT with no replicas. Argument errors and the
+// immediate answers match redis-server's; asking for a replica blocks
+// until the timeout (then 0), CLIENT UNBLOCK (0, or the UNBLOCKED error)
+// or a disconnect, while the client counts as blocked; commands pipelined
+// behind it run afterwards, those before it are answered first.
+func TestBlockingWait(t *testing.T) {
+	sock := redistest.Start(t)
+	rc := blkDial(t, "unix", sock)
+	s := servertest.Start(t, servertest.Workers(2))
+	c := blkDial(t, "tcp", s.Addr)
+	admin := blkDial(t, "tcp", s.Addr)
+	for _, args := range [][]string{{"WAIT", "a", "0"}, {"WAIT", "1", "a"}, {"WAIT", "1", "-1"}, {"WAIT", "0", "-1"},
+		{"WAIT", "1.5", "0"}, {"WAIT", "0", "0"}, {"WAIT", "-5", "100"}, {"WAIT", "0"}, {"WAIT", "1", "20"}} {
+		if a, b := c.do(t, args...), rc.do(t, args...); a != b {
+			t.Errorf("%q: kvd %q, redis %q", args, a, b)
+		}
+	}
+	id := strings.TrimPrefix(strings.TrimSpace(c.do(t, "CLIENT", "ID")), ":")
+	for _, mode := range []string{"TIMEOUT", "ERROR"} {
+		// One write: SET before WAIT is answered at once; GET after it
+		// waits for it.
+		var batch []byte
+		batch = append(batch, blkEncode("SET", "w", mode)...)
+		batch = append(batch, blkEncode("WAIT", "1", "0")...)
+		batch = append(batch, blkEncode("GET", "w")...)
+		if _, err := c.Write(batch); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.reply(t); got != "+OK\r\n" {
+			t.Fatalf("SET before WAIT: %q", got)
+		}
+		blkWaitBlocked(t, s, 1)
+		if got := admin.do(t, "INFO", "clients"); !strings.Contains(got, "blocked_clients:1\r\n") {
+			t.Errorf("INFO clients: %q", got)
+		}
+		if got := admin.do(t, "CLIENT", "LIST", "ID", id); !strings.Contains(got, " flags=b ") {
+			t.Errorf("CLIENT LIST: %q", got)
+		}
+		if got := admin.do(t, "CLIENT", "UNBLOCK", id, mode); got != ":1\r\n" {
+			t.Errorf("CLIENT UNBLOCK %s: %q", mode, got)
+		}
+		want := ":0\r\n"
+		if mode == "ERROR" {
+			want = "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+		}
+		if got := c.reply(t); got != want {
+			t.Errorf("WAIT after UNBLOCK %s: %q, want %q", mode, got, want)
+		}
+		if got := c.reply(t); got != blkBulk(mode) {
+			t.Errorf("GET after WAIT: %q", got)
+		}
+	}
+	// A disconnect while waiting leaves nothing blocked.
+	d := blkDial(t, "tcp", s.Addr)
+	d.send(t, "WAIT", "3", "0")
+	blkWaitBlocked(t, s, 1)
+	d.Close()
+	blkWaitBlocked(t, s, 0)
+}

@@ -16,12 +16,13 @@ const (
 	helpFlags  = Loading | Stale
 )
 
-// registerServer registers the server family: INFO, TIME, LASTSAVE, SHUTDOWN, LOLWUT,
+// registerServer registers the server family: INFO, TIME, LASTSAVE, WAIT, SHUTDOWN, LOLWUT,
 // MONITOR, SLOWLOG and LATENCY.
 func registerServer(r *Registry) {
 	r.Add(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, RunConn: cmdInfo})
 	r.Add(&Command{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, RunConn: cmdTime})
 	r.Add(&Command{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, RunConn: cmdLastSave})
+	r.Add(&Command{Name: "wait", Arity: 3, Flags: NoScript, RunConn: cmdWait}) // blocking.go
 	r.Add(&Command{Name: "shutdown", Arity: -1, Flags: adminFlags | NoMulti | AllowBusy, RunConn: cmdShutdown})
 	r.Add(&Command{Name: "lolwut", Arity: -1, Flags: ReadOnly | Fast, RunConn: cmdLolwut})
 	r.Add(&Command{Name: "monitor", Arity: 1, Flags: adminFlags, RunConn: cmdMonitor})

@@ -107,6 +107,8 @@ type request struct {
 	keyWorker []int // per key group: index into split
 	left      atomic.Int32
 	start     time.Time
+
+	blocked time.Duration // time a local command spent blocked (WAIT): not counted as its run time
 }
 
 func (s *Server) newConn(nc net.Conn) *Conn {

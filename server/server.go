@@ -390,7 +390,10 @@ func (s *Server) callLocal(cmd *Command, c *Conn, r *request) {
 	if failed {
 		s.countError(string(r.out.B[1:min(len(r.out.B), 64)]))
 	}
-	s.recordCall(cmd, monoNow()-start, failed, r)
+	// Time spent blocked is not run time (Redis's slow log and command
+	// stats leave it out too).
+	s.recordCall(cmd, monoNow()-start-r.blocked, failed, r)
+	r.blocked = 0
 }
 
 // recordCall updates command statistics, the slow log and the latency

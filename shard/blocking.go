@@ -83,6 +83,11 @@ type Waiter struct {
 	done  chan struct{}
 }
 
+// NewWaiter returns a waiter registered on no key, for a client that
+// blocks on something other than keys (WAIT): only its timeout, CLIENT
+// UNBLOCK or the end of its connection finishes it.
+func NewWaiter() *Waiter { return &Waiter{done: make(chan struct{})} }
+
 // DB is the database the waiter blocked in.
 func (wt *Waiter) DB() int { return wt.db }
 
