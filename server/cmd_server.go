@@ -16,8 +16,8 @@ const (
 	helpFlags  = Loading | Stale
 )
 
-// registerServer registers the server family: INFO, TIME, LASTSAVE, WAIT, SHUTDOWN, LOLWUT,
-// MONITOR, SLOWLOG and LATENCY.
+// registerServer registers the server family: INFO, TIME, LASTSAVE, WAIT,
+// SHUTDOWN, LOLWUT, MONITOR, SLOWLOG and LATENCY.
 func registerServer(r *Registry) {
 	r.Add(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, RunConn: cmdInfo})
 	r.Add(&Command{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, RunConn: cmdTime})
