@@ -145,6 +145,7 @@ func registerAll(r *Registry) {
 	registerConnection(r)
 	registerServer(r)
 	registerClient(r)
+	registerACL(r)
 	registerConfig(r)
 	registerCommand(r)
 	registerDebug(r)
