@@ -151,6 +151,14 @@ func (w *Writer) StringArray(items []string) {
 	}
 }
 
+// StringSet writes a set of bulk strings (an array under RESP2).
+func (w *Writer) StringSet(items []string) {
+	w.Set(len(items))
+	for _, s := range items {
+		w.BulkString(s)
+	}
+}
+
 // AppendDouble formats f as Redis 7.0 does in replies: "inf", "-inf",
 // "nan", or %.17g.
 func AppendDouble(dst []byte, f float64) []byte {

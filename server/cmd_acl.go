@@ -70,10 +70,7 @@ func cmdACLGetUser(c *Conn, args [][]byte, w *proto.Writer) {
 	}
 	w.Map(6)
 	w.BulkString("flags")
-	w.Set(len(flags))
-	for _, f := range flags {
-		w.BulkString(f)
-	}
+	w.StringSet(flags)
 	w.BulkString("passwords")
 	w.StringArray(passwords)
 	w.BulkString("commands")

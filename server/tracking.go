@@ -998,10 +998,7 @@ func cmdClientTrackingInfo(c *Conn, args [][]byte, w *proto.Writer) {
 	}
 	w.Map(3)
 	w.BulkString("flags")
-	w.Set(len(flags))
-	for _, f := range flags {
-		w.BulkString(f)
-	}
+	w.StringSet(flags)
 	w.BulkString("redirect")
 	w.Int(redir)
 	w.BulkString("prefixes")
