@@ -226,22 +226,35 @@ func (c *Conn) isClientCommand(args [][]byte) bool {
 // trackingRemember remembers the keys of a read-only command a tracking
 // client ran (Redis's trackingRememberKeys). It runs on the worker(s)
 // holding the keys, right after the command, whatever its reply. The keys
-// are the ones Redis's getKeysFromCommand finds (COMMAND GETKEYS's): where
-// a numkeys argument is not a clean integer Redis still reads it with
-// atoi ("1.5" is 1) and tracks those keys, even though the command itself
-// fails.
+// are the ones Redis's getKeysFromCommand finds: for fixed positions the
+// command's own; for movable keys COMMAND GETKEYS's extraction, since
+// where a numkeys argument is not a clean integer Redis still reads it
+// with atoi ("1.5" is 1) and tracks those keys, even though the command
+// itself fails.
 func (s *Server) trackingRemember(x *Ctx, cmd *Command) {
 	r := x.req
 	if cmd.Flags&PubSub != 0 { // shard channels are not keys to track
 		return
 	}
-	keys, ok := getKeysFromCommand(cmd, cmdspec.Lookup(cmd.Name), x.Args)
-	if !ok || len(keys) == 0 {
-		return
-	}
-	r.c.trackBusy()
-	for _, k := range keys {
-		s.trackRememberKey(x.Args[k.pos], r.c.id)
+	if cmd.Keys == nil { // fixed positions: no allocation per tracked read
+		var buf [16]int
+		pos := cmd.KeyPositions(x.Args, buf[:0])
+		if len(pos) == 0 {
+			return
+		}
+		r.c.trackBusy()
+		for _, i := range pos {
+			s.trackRememberKey(x.Args[i], r.c.id)
+		}
+	} else { // movable keys: Redis's extraction, numkeys read with atoi
+		keys, ok := getKeysFromCommand(cmd, cmdspec.Lookup(cmd.Name), x.Args)
+		if !ok || len(keys) == 0 {
+			return
+		}
+		r.c.trackBusy()
+		for _, k := range keys {
+			s.trackRememberKey(x.Args[k.pos], r.c.id)
+		}
 	}
 	s.trackingLimit(x)
 }
